@@ -1,0 +1,5 @@
+"""Allows `python -m stockledger`."""
+
+from stockledger.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP layer: routes parse, authorize and shape JSON; no SQL here."""

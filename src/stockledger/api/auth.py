@@ -1,0 +1,57 @@
+"""Bearer-token authentication, scopes and the `{org}` path rule (spec §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request
+
+from stockledger.api.state import app_state
+from stockledger.domain.errors import forbidden, unauthenticated
+from stockledger.domain.ids import canonical_uuid
+from stockledger.service.context import Actor
+from stockledger.tokens import TokenError
+
+READ_PRODUCT = "READ:PRODUCT"
+WRITE_PRODUCT = "WRITE:PRODUCT"
+READ_PURCHASE = "READ:PURCHASE"
+WRITE_PURCHASE = "WRITE:PURCHASE"
+
+
+async def authenticate(request: Request) -> Actor:
+    """The caller from `Authorization: Bearer …`, or 401 UNAUTHENTICATED."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("Missing bearer token")
+    try:
+        principal = await app_state(request).verifier.verify(token.strip())
+    except TokenError as exc:
+        raise unauthenticated(str(exc)) from None
+    return Actor(principal.org, principal.sub, principal.client_id, principal.scopes)
+
+
+def check_org(actor: Actor, org_param: str | None) -> None:
+    """`{org}` is `self` or the token's organization; any other value → 403 (never reveal existence)."""
+    if org_param is None or org_param == "self":
+        return
+    if canonical_uuid(org_param) != actor.org:
+        raise forbidden("Not allowed to access this organization")
+
+
+def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
+    """A dependency: authenticated caller with every one of `scopes`, allowed on the path's `{org}`."""
+
+    async def dependency(request: Request) -> Actor:
+        actor = await authenticate(request)
+        check_org(actor, request.path_params.get("org"))
+        missing = [s for s in scopes if s not in actor.scopes]
+        if missing:
+            raise forbidden(f"Missing scope {' '.join(missing)}")
+        return actor
+
+    return dependency
+
+
+Reader = Depends(requires(READ_PRODUCT))
+Writer = Depends(requires(WRITE_PRODUCT))

@@ -1,0 +1,43 @@
+"""Operations endpoints (spec §10): liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from stockledger.api.responses import json_response
+from stockledger.api.state import app_state
+from stockledger.store.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    """Ready when the database answers and its schema is at the newest migration."""
+
+    async def check(conn: AsyncConnection) -> str | None:
+        await conn.execute(text("SELECT 1"))
+        return await current_revision(conn)
+
+    try:
+        revision = await app_state(request).db.read(check)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return json_response({"status": "unavailable", "reason": type(exc).__name__}, 503)
+    head = head_revision()
+    if revision != head:
+        return json_response({"status": "migrations pending", "revision": revision, "head": head}, 503)
+    return json_response({"status": "ready", "revision": revision})
+
+
+@router.get("/metrics", include_in_schema=True)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,57 @@
+"""Token exchange (Zettle's jwt-bearer assertion grant) and the current user (spec §2)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from stockledger.api.auth import authenticate
+from stockledger.api.responses import json_response
+from stockledger.api.state import app_state
+from stockledger.api.wire import TokenOut, UserOut
+from stockledger.store import apikeys
+from stockledger.tokens import ACCESS_TOKEN_TTL_S, TokenError, mint_access_token, verify_api_key
+
+router = APIRouter(tags=["Authentication"])
+
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def _oauth_error(error: str, description: str) -> Response:
+    return json_response({"error": error, "error_description": description}, 400)
+
+
+@router.post("/token", response_model=TokenOut)
+async def token(
+    request: Request,
+    grant_type: str = Form(""),
+    client_id: str | None = Form(None),
+    assertion: str = Form(""),
+) -> Response:
+    """Exchange an API key (the assertion) for a two-hour access token."""
+    if grant_type != JWT_BEARER_GRANT:
+        return _oauth_error("unsupported_grant_type", f"grant_type must be {JWT_BEARER_GRANT}")
+    state = app_state(request)
+    try:
+        claims = verify_api_key(state.secret, assertion)
+    except TokenError:
+        return _oauth_error("invalid_grant", "the assertion is not a valid API key")
+
+    async def lookup(conn: AsyncConnection) -> apikeys.ApiKeyRecord | None:
+        return await apikeys.get(conn, str(claims["kid"]))
+
+    record = await state.db.read(lookup)
+    if record is None or record.revoked_ms is not None or record.org_uuid != claims["org"]:
+        return _oauth_error("invalid_grant", "the API key is unknown or revoked")
+    access = mint_access_token(
+        state.secret, org=record.org_uuid, sub=record.sub, scopes=record.scopes, client_id=client_id
+    )
+    return json_response({"access_token": access, "expires_in": ACCESS_TOKEN_TTL_S})
+
+
+@router.get("/users/self", response_model=UserOut)
+@router.get("/users/me", response_model=UserOut, include_in_schema=False)
+async def users_self(request: Request) -> Response:
+    actor = await authenticate(request)
+    return json_response({"uuid": actor.sub, "organizationUuid": actor.org})

@@ -1,0 +1,1 @@
+"""Pure rules of the inventory: quantities, locations, movements. No I/O here."""

@@ -1,0 +1,75 @@
+"""Event payloads of the Pusher API (spec §7), built as plain dicts; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def payload_timestamp(ms: int) -> str:
+    """Timestamps inside payloads: 2026-11-26T13:18:11.966+0000."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+
+
+def envelope_timestamp(ms: int) -> str:
+    """The envelope's timestamp: 2026-11-26T13:18:11.999Z."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class ChangeInfo:
+    """Who changed something: the `updated` / `created` / `changeInformation` object."""
+
+    user_uuid: str
+    user_type: str  # "USER" or "SYSTEM"
+    client_uuid: str | None
+    at_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uuid": self.user_uuid,
+            "timestamp": payload_timestamp(self.at_ms),
+            "userType": self.user_type,
+            "clientUuid": self.client_uuid,
+        }
+
+
+def balance_record(org: str, location: str, product: str, variant: str, balance: str) -> dict[str, Any]:
+    return {
+        "organizationUuid": org,
+        "locationUuid": location,
+        "productUuid": product,
+        "variantUuid": variant,
+        "balance": balance,
+    }
+
+
+def inventory_balance_changed(
+    org: str,
+    info: ChangeInfo,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    external_uuid: str | None,
+) -> dict[str, Any]:
+    created = payload_timestamp(info.at_ms)
+    return {
+        "organizationUuid": org,
+        "updated": info.to_json(),
+        "balanceBefore": before,
+        "balanceAfter": [
+            {**{k: v for k, v in rec.items() if k != "balance"}, "created": created, "balance": rec["balance"]}
+            for rec in after
+        ],
+        "externalUuid": external_uuid,
+    }
+
+
+def inventory_tracking_started(org: str, product: str, info: ChangeInfo) -> dict[str, Any]:
+    return {"organizationUuid": org, "productUuid": product, "created": info.to_json()}
+
+
+def inventory_tracking_stopped(org: str, product: str, info: ChangeInfo) -> dict[str, Any]:
+    return {"organizationUuid": org, "productUuid": product, "changeInformation": info.to_json()}

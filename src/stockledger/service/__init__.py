@@ -1,0 +1,1 @@
+"""Use cases: each public function runs one transaction and returns typed results."""

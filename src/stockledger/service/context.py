@@ -1,0 +1,26 @@
+"""Who is asking: the authenticated principal every use case receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stockledger.domain.events import ChangeInfo
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller: organization, user, client and scopes from the access token."""
+
+    org: str
+    sub: str
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    user_type: str = "USER"  # "SYSTEM" for purchases recorded from the point of sale
+
+    def change_info(self, at_ms: int) -> ChangeInfo:
+        return ChangeInfo(self.sub, self.user_type, self.client_id, at_ms)
+
+    @property
+    def label(self) -> str:
+        """How the ledger's `actor` column names this caller."""
+        return self.sub if self.user_type == "USER" else f"{self.user_type}:{self.sub}"

@@ -1,0 +1,119 @@
+"""The balance projection: one row per (location, variant), kept equal to the ledger sum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.movements import BalanceKey
+from stockledger.store.sql import upsert
+from stockledger.store.tables import balances, products
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    product_uuid: str
+    variant_uuid: str
+    units: int
+
+
+async def apply_deltas(
+    conn: AsyncConnection,
+    org: str,
+    deltas: dict[BalanceKey, int],
+    seq_by_key: dict[BalanceKey, int],
+    at_ms: int,
+) -> dict[BalanceKey, tuple[int, int]]:
+    """Add each delta to its balance (creating missing rows); returns (before, after) units per key.
+
+    One multi-row INSERT … ON CONFLICT DO UPDATE; rows are given in sorted key order, so concurrent
+    writers lock them in the same order.
+    """
+    if not deltas:
+        return {}
+    rows = [
+        {
+            "org_uuid": org,
+            "location_uuid": key[0],
+            "product_uuid": key[1],
+            "variant_uuid": key[2],
+            "units": delta,
+            "seq": seq_by_key[key],
+            "updated_ms": at_ms,
+        }
+        for key, delta in sorted(deltas.items())
+    ]
+    stmt = upsert(conn, balances).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_uuid", "location_uuid", "product_uuid", "variant_uuid"],
+        set_={
+            "units": balances.c.units + stmt.excluded.units,
+            "seq": stmt.excluded.seq,
+            "updated_ms": stmt.excluded.updated_ms,
+        },
+    ).returning(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units)
+    result: dict[BalanceKey, tuple[int, int]] = {}
+    for location, product, variant, after in (await conn.execute(stmt)).all():
+        key = (location, product, variant)
+        result[key] = (int(after) - deltas[key], int(after))
+    assert len(result) == len(deltas)
+    return result
+
+
+async def current_units(conn: AsyncConnection, org: str, keys: Iterable[BalanceKey]) -> dict[BalanceKey, int]:
+    """Current units of the given balances (missing rows are absent from the answer)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    stmt = select(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units).where(
+        balances.c.org_uuid == org,
+        tuple_(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid).in_(wanted),
+    )
+    return {(r[0], r[1], r[2]): int(r[3]) for r in (await conn.execute(stmt)).all()}
+
+
+def location_query(
+    org: str,
+    location_uuid: str,
+    *,
+    product_filter: list[str] | None = None,
+    since_seq: int | None = None,
+    since_ms: int | None = None,
+) -> object:
+    """SELECT of the tracked balances of one location, ordered by product then variant."""
+    stmt = (
+        select(balances.c.product_uuid, balances.c.variant_uuid, balances.c.units)
+        .select_from(
+            balances.join(
+                products,
+                and_(products.c.org_uuid == balances.c.org_uuid, products.c.product_uuid == balances.c.product_uuid),
+            )
+        )
+        .where(balances.c.org_uuid == org, balances.c.location_uuid == location_uuid, products.c.tracked.is_(True))
+        .order_by(balances.c.product_uuid, balances.c.variant_uuid)
+    )
+    if product_filter is not None:
+        stmt = stmt.where(balances.c.product_uuid.in_(product_filter))
+    if since_seq is not None:
+        stmt = stmt.where(balances.c.seq > since_seq)
+    if since_ms is not None:
+        stmt = stmt.where(balances.c.updated_ms > since_ms)
+    return stmt
+
+
+async def in_location(
+    conn: AsyncConnection,
+    org: str,
+    location_uuid: str,
+    *,
+    product_filter: list[str] | None = None,
+    since_seq: int | None = None,
+    since_ms: int | None = None,
+) -> list[BalanceRow]:
+    stmt = location_query(
+        org, location_uuid, product_filter=product_filter, since_seq=since_seq, since_ms=since_ms
+    )
+    return [BalanceRow(p, v, int(u)) for p, v, u in (await conn.execute(stmt)).all()]  # type: ignore[call-overload]

@@ -1,0 +1,117 @@
+"""Database access: engines for SQLite and PostgreSQL, and one-transaction-per-use-case helpers.
+
+Writes on SQLite run under `BEGIN IMMEDIATE` on a single pooled connection, so writers queue
+instead of failing; on PostgreSQL they run at READ COMMITTED and take row locks explicitly.
+Transient conflicts (deadlock, serialization failure, SQLite busy) are retried here, so they
+never reach a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+T = TypeVar("T")
+log = logging.getLogger("stockledger.db")
+
+MAX_TRANSACTION_ATTEMPTS = 8  # transient conflicts are rare; 8 attempts with backoff is ample
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Deadlock / serialization failure (PostgreSQL) or database locked (SQLite)."""
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+        if code in {"40001", "40P01"}:
+            return True
+        text = str(orig).lower()
+        if "deadlock detected" in text or "could not serialize" in text or "database is locked" in text:
+            return True
+    return False
+
+
+class Database:
+    """Owns the engines. `write(fn)` and `read(fn)` run `fn` in one transaction and return its value."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.known_orgs: set[str] = set()  # organizations whose system locations exist
+        if self.is_sqlite:
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
+            self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=4)
+        else:
+            self.write_engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+            )
+            self.read_engine = self.write_engine
+
+    @staticmethod
+    def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=300,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control from the driver so BEGIN IMMEDIATE is ours to emit.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in one write transaction, retrying transient conflicts from the start."""
+        return await self._run(self.write_engine, work)
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work` in one read transaction."""
+        return await self._run(self.read_engine, work)
+
+    async def _run(self, engine: AsyncEngine, work: Work[T]) -> T:
+        for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
+            try:
+                async with engine.begin() as conn:
+                    return await work(conn)
+            except (DBAPIError, OperationalError) as exc:
+                if not _is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
+                    raise
+                log.info("transient database conflict, retrying", extra={"attempt": attempt})
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # jittered backoff
+        raise AssertionError("unreachable")
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,65 @@
+"""Locations of an organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.store.tables import locations
+
+
+@dataclass(frozen=True)
+class Location:
+    uuid: str
+    type: str
+    name: str
+    description: str | None
+    is_default: bool
+    is_system: bool
+
+
+_TYPE_ORDER = case(
+    {"STORE": 0, "SOLD": 1, "BIN": 2, "SUPPLIER": 3},
+    value=locations.c.type,
+    else_=4,
+)
+
+
+async def list_all(conn: AsyncConnection, org: str) -> list[Location]:
+    """All locations, the default STORE first, then other stores, then SOLD, BIN, SUPPLIER."""
+    stmt = (
+        select(
+            locations.c.uuid,
+            locations.c.type,
+            locations.c.name,
+            locations.c.description,
+            locations.c.is_default,
+            locations.c.is_system,
+        )
+        .where(locations.c.org_uuid == org)
+        .order_by(locations.c.is_default.desc(), _TYPE_ORDER, locations.c.created_ms, locations.c.uuid)
+    )
+    return [Location(*row) for row in (await conn.execute(stmt)).all()]
+
+
+async def by_uuid(conn: AsyncConnection, org: str, location_uuid: str) -> Location | None:
+    for location in await list_all(conn, org):
+        if location.uuid == location_uuid:
+            return location
+    return None
+
+
+def default_store(all_locations: list[Location]) -> Location:
+    for location in all_locations:
+        if location.is_default:
+            return location
+    raise AssertionError("an organization always has a default STORE")
+
+
+def by_type(all_locations: list[Location], kind: str) -> Location | None:
+    """The location of that type; for STORE the default store."""
+    if kind == "STORE":
+        return default_store(all_locations)
+    return next((loc for loc in all_locations if loc.type == kind), None)

@@ -1,0 +1,76 @@
+"""Organizations: creation with their four system locations (exactly once), the change sequence."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.ids import new_location_uuid
+from stockledger.domain.locations import SYSTEM_DESCRIPTION, SYSTEM_LOCATION_TYPES, LocationType
+from stockledger.store.sql import now_ms, upsert
+from stockledger.store.tables import locations, organizations
+
+
+async def create_if_missing(conn: AsyncConnection, org: str) -> bool:
+    """Create the organization and its system locations unless it exists. True when created now.
+
+    Exactly once under concurrency: the INSERT … ON CONFLICT DO NOTHING on the primary key makes a
+    concurrent second transaction wait for the first and then insert nothing (PostgreSQL); SQLite
+    writers are serialised by BEGIN IMMEDIATE.
+    """
+    created_ms = now_ms()
+    stmt = (
+        upsert(conn, organizations)
+        .values(uuid=org, seq=0, allow_negative_stock=True, created_ms=created_ms)
+        .on_conflict_do_nothing(index_elements=["uuid"])
+        .returning(organizations.c.uuid)
+    )
+    if (await conn.execute(stmt)).first() is None:
+        return False
+    await conn.execute(
+        locations.insert(),
+        [
+            {
+                "org_uuid": org,
+                "uuid": new_location_uuid(),
+                "type": kind.value,
+                "name": kind.value,
+                "description": SYSTEM_DESCRIPTION,
+                "is_default": kind is LocationType.STORE,
+                "is_system": True,
+                "created_ms": created_ms,
+            }
+            for kind in SYSTEM_LOCATION_TYPES
+        ],
+    )
+    return True
+
+
+async def latest_seq(conn: AsyncConnection, org: str) -> int:
+    value = await conn.scalar(select(organizations.c.seq).where(organizations.c.uuid == org))
+    return int(value or 0)
+
+
+async def allocate_seq(conn: AsyncConnection, org: str, count: int) -> int:
+    """Reserve `count` sequence numbers; returns the last one. Locks the organization row until commit,
+    so sequence numbers are handed out in commit order (a client's `since` never misses a change)."""
+    stmt = (
+        update(organizations)
+        .where(organizations.c.uuid == org)
+        .values(seq=organizations.c.seq + count)
+        .returning(organizations.c.seq)
+    )
+    value = (await conn.execute(stmt)).scalar_one()
+    return int(value)
+
+
+async def lock(conn: AsyncConnection, org: str) -> int:
+    """Take the organization's write lock without consuming a sequence number; returns the current seq."""
+    return await allocate_seq(conn, org, 0)
+
+
+async def allows_negative_stock(conn: AsyncConnection, org: str) -> bool:
+    value = await conn.scalar(
+        select(organizations.c.allow_negative_stock).where(organizations.c.uuid == org)
+    )
+    return True if value is None else bool(value)

@@ -1,0 +1,37 @@
+"""The transactional outbox: events appended in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.events import envelope_timestamp
+from stockledger.store.tables import outbox
+
+# messageId is a version-5 UUID derived from the messageUuid: stable across retries by construction.
+MESSAGE_ID_NAMESPACE = uuid.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
+
+
+def message_id_for(message_uuid: str) -> str:
+    return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
+
+
+async def append(conn: AsyncConnection, org: str, event_name: str, payload: dict[str, Any], at_ms: int) -> str:
+    """Record one event; returns its messageUuid. The payload is serialised once, here, and that exact
+    string is what every delivery carries and signs."""
+    message_uuid = str(uuid.uuid1())
+    await conn.execute(
+        outbox.insert().values(
+            org_uuid=org,
+            event_name=event_name,
+            message_uuid=message_uuid,
+            message_id=message_id_for(message_uuid),
+            payload=orjson.dumps(payload).decode(),
+            timestamp=envelope_timestamp(at_ms),
+            created_ms=at_ms,
+        )
+    )
+    return message_uuid

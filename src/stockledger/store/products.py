@@ -1,0 +1,50 @@
+"""Tracking state of products."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.store.sql import now_ms, upsert
+from stockledger.store.tables import products
+
+
+async def tracked_among(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(product_uuids))
+    if not wanted:
+        return set()
+    stmt = select(products.c.product_uuid).where(
+        products.c.org_uuid == org, products.c.tracked.is_(True), products.c.product_uuid.in_(wanted)
+    )
+    return set((await conn.scalars(stmt)).all())
+
+
+async def all_tracked(conn: AsyncConnection, org: str) -> list[str]:
+    stmt = (
+        select(products.c.product_uuid)
+        .where(products.c.org_uuid == org, products.c.tracked.is_(True))
+        .order_by(products.c.product_uuid)
+    )
+    return list((await conn.scalars(stmt)).all())
+
+
+async def set_tracked(conn: AsyncConnection, org: str, product_uuid: str, tracked: bool) -> bool:
+    """Set the tracking state; True when it changed."""
+    current = await conn.scalar(
+        select(products.c.tracked).where(products.c.org_uuid == org, products.c.product_uuid == product_uuid)
+    )
+    if current is not None and bool(current) == tracked:
+        return False
+    if current is None and not tracked:
+        return False
+    stmt = (
+        upsert(conn, products)
+        .values(org_uuid=org, product_uuid=product_uuid, tracked=tracked, updated_ms=now_ms())
+        .on_conflict_do_update(
+            index_elements=["org_uuid", "product_uuid"], set_={"tracked": tracked, "updated_ms": now_ms()}
+        )
+    )
+    await conn.execute(stmt)
+    return True
