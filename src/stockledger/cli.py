@@ -18,7 +18,9 @@ from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 from stockledger.tokens import DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
 
-app = typer.Typer(help="stockledger: a Zettle-compatible inventory service on a stock ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="stockledger: a Zettle-compatible inventory service on a stock ledger.", no_args_is_help=True
+)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 

@@ -13,4 +13,6 @@ LATENCY = Histogram(
 )
 MOVEMENTS = Counter("stockledger_movements_total", "Movements recorded in the ledger", ["source"])
 OUTBOX_DEPTH = Gauge("stockledger_outbox_depth", "Outbox messages not yet delivered")
-DELIVERY_ATTEMPTS = Counter("stockledger_webhook_delivery_attempts_total", "Webhook delivery attempts", ["result"])
+DELIVERY_ATTEMPTS = Counter(
+    "stockledger_webhook_delivery_attempts_total", "Webhook delivery attempts", ["result"]
+)

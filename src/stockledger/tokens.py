@@ -100,7 +100,9 @@ def verify_access_token(secret: str, token: str) -> Principal:
     return principal_from_claims(claims)
 
 
-def principal_from_claims(claims: dict[str, Any], org_claim: str = "org", scope_claim: str = "scope") -> Principal:
+def principal_from_claims(
+    claims: dict[str, Any], org_claim: str = "org", scope_claim: str = "scope"
+) -> Principal:
     """Normalise claims (scope as a space-separated string or an `scp` list) into a Principal."""
     org = canonical_uuid(claims.get(org_claim))
     sub = claims.get("sub")

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from stockledger.api.responses import error_response, json_response, error_body
+from stockledger.api.responses import error_body, error_response, json_response
 from stockledger.domain.errors import ServiceError, Violation, validation_error
 
 log = logging.getLogger("stockledger.api")
@@ -74,7 +74,9 @@ async def _request_validation(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    error_type = _STATUS_TYPES.get(exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
+    error_type = _STATUS_TYPES.get(
+        exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR"
+    )
     if exc.status_code == 404:
         message = "No such resource"
     elif exc.status_code == 405:

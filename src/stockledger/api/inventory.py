@@ -83,7 +83,9 @@ async def _inventory(request: Request, actor: Actor, ref: LocationRef, since: st
 
 
 @router.get("/inventory", response_model=LocationInventoryOut)
-async def default_inventory(request: Request, since: str | None = SinceQuery, actor: Actor = Reader) -> Response:
+async def default_inventory(
+    request: Request, since: str | None = SinceQuery, actor: Actor = Reader
+) -> Response:
     return await _inventory(request, actor, LocationRef(), since)
 
 
@@ -149,7 +151,9 @@ async def product_in_location(
 
 
 @router.put("/organizations/{org}/inventory", response_model=LocationBalancesOut)
-async def update_balances(request: Request, org: str, body: UpdateBalances, actor: Actor = Writer) -> Response:
+async def update_balances(
+    request: Request, org: str, body: UpdateBalances, actor: Actor = Writer
+) -> Response:
     state = app_state(request)
     result = await movements.update_balances(
         state.db,
@@ -169,10 +173,19 @@ async def bulk_update(request: Request, org: str, body: BulkRequest, actor: Acto
     for i, pc in enumerate(body.productChanges):
         path = f"productChanges[{i}]"
         changes = [
-            to_change(pc.productUuid, vc.variantUuid, vc.fromLocationUuid, vc.toLocationUuid, vc.change, f"{path}.variantChanges[{j}]")
+            to_change(
+                pc.productUuid,
+                vc.variantUuid,
+                vc.fromLocationUuid,
+                vc.toLocationUuid,
+                vc.change,
+                f"{path}.variantChanges[{j}]",
+            )
             for j, vc in enumerate(pc.variantChanges)
         ]
-        product_changes.append(movements.ProductChange(pc.productUuid, pc.trackingStatusChange, changes, path))
+        product_changes.append(
+            movements.ProductChange(pc.productUuid, pc.trackingStatusChange, changes, path)
+        )
     result = await movements.bulk(
         state.db,
         actor,

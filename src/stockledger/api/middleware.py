@@ -97,7 +97,7 @@ class Gateway:
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER:
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             # Only a short token of safe characters is echoed back (no header injection).
             if 0 < len(text) <= 128 and all(c.isalnum() or c in "-_." for c in text):
                 return text

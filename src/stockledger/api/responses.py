@@ -25,7 +25,9 @@ def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | 
 def error_body(message: str, error_type: str, violations: list[Violation] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"developerMessage": message, "errorType": error_type}
     if violations:
-        body["violations"] = [{"propertyName": v.property_name, "developerMessage": v.message} for v in violations]
+        body["violations"] = [
+            {"propertyName": v.property_name, "developerMessage": v.message} for v in violations
+        ]
     return body
 
 

@@ -96,7 +96,9 @@ def to_change(
 
 def changes_of(body: UpdateBalances) -> list[Change]:
     return [
-        to_change(c.productUuid, c.variantUuid, c.fromLocationUuid, c.toLocationUuid, c.change, f"changes[{i}]")
+        to_change(
+            c.productUuid, c.variantUuid, c.fromLocationUuid, c.toLocationUuid, c.change, f"changes[{i}]"
+        )
         for i, c in enumerate(body.changes)
     ]
 

@@ -60,7 +60,11 @@ def inventory_balance_changed(
         "updated": info.to_json(),
         "balanceBefore": before,
         "balanceAfter": [
-            {**{k: v for k, v in rec.items() if k != "balance"}, "created": created, "balance": rec["balance"]}
+            {
+                **{k: v for k, v in rec.items() if k != "balance"},
+                "created": created,
+                "balance": rec["balance"],
+            }
             for rec in after
         ],
         "externalUuid": external_uuid,

@@ -50,7 +50,9 @@ def resolve_location(all_locations: list[Location], ref: LocationRef, *, in_path
 
 
 def records(location: Location, rows: list[balances.BalanceRow]) -> list[BalanceRecord]:
-    return [BalanceRecord(location.uuid, location.type, r.product_uuid, r.variant_uuid, r.units) for r in rows]
+    return [
+        BalanceRecord(location.uuid, location.type, r.product_uuid, r.variant_uuid, r.units) for r in rows
+    ]
 
 
 async def list_locations(db: Database, actor: Actor) -> list[Location]:
@@ -96,7 +98,9 @@ async def location_inventory(
     return await db.read(work)
 
 
-async def product_balances(db: Database, actor: Actor, location_uuid: str, product_uuid: str) -> LocationBalances:
+async def product_balances(
+    db: Database, actor: Actor, location_uuid: str, product_uuid: str
+) -> LocationBalances:
     """Balances of one tracked product in one location; untracked → PRODUCT_NOT_TRACKED."""
     await organizations.ensure(db, actor.org)
 

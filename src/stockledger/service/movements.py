@@ -110,8 +110,12 @@ async def _emit_balance_changed(
     before, after = [], []
     for (location, product, variant), (units_before, units_after) in changed.items():
         if location in stores and units_before != units_after:
-            before.append(events.balance_record(actor.org, location, product, variant, format_units(units_before)))
-            after.append(events.balance_record(actor.org, location, product, variant, format_units(units_after)))
+            before.append(
+                events.balance_record(actor.org, location, product, variant, format_units(units_before))
+            )
+            after.append(
+                events.balance_record(actor.org, location, product, variant, format_units(units_after))
+            )
     if after:
         payload = events.inventory_balance_changed(
             actor.org, actor.change_info(at_ms), before, after, external_uuid
@@ -125,7 +129,11 @@ async def _answer(
     """Post-update balance records in `location` of the given (product, variant) pairs."""
     wanted = sorted(set(variants))
     current = await balances.current_units(conn, actor.org, [(location.uuid, p, v) for p, v in wanted])
-    rows = [balances.BalanceRow(p, v, current[(location.uuid, p, v)]) for p, v in wanted if (location.uuid, p, v) in current]
+    rows = [
+        balances.BalanceRow(p, v, current[(location.uuid, p, v)])
+        for p, v in wanted
+        if (location.uuid, p, v) in current
+    ]
     return LocationBalances(location.uuid, records(location, rows))
 
 
@@ -146,7 +154,9 @@ async def update_balances(
         await orgs.lock(conn, actor.org)
         all_locations = await locations.list_all(conn, actor.org)
         answer_location = resolve_location(
-            all_locations, LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"), in_path=False
+            all_locations,
+            LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"),
+            in_path=False,
         )
         check_locations(all_locations, changes)
         tracked = await products.tracked_among(conn, actor.org, (c.product_uuid for c in changes))
@@ -154,9 +164,17 @@ async def update_balances(
             if change.product_uuid not in tracked:
                 raise not_tracked(change.product_uuid, f"{change.path}.productUuid")
         await apply_locked(
-            conn, actor, changes, all_locations, source=Source.API, external_uuid=external_uuid, at_ms=now_ms()
+            conn,
+            actor,
+            changes,
+            all_locations,
+            source=Source.API,
+            external_uuid=external_uuid,
+            at_ms=now_ms(),
         )
-        return await _answer(conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes))
+        return await _answer(
+            conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes)
+        )
 
     return await db.write(work)
 
@@ -179,7 +197,9 @@ async def bulk(
         at_ms = now_ms()
         all_locations = await locations.list_all(conn, actor.org)
         answer_location = resolve_location(
-            all_locations, LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"), in_path=False
+            all_locations,
+            LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"),
+            in_path=False,
         )
         check_locations(all_locations, all_changes)
         tracked = await products.tracked_among(conn, actor.org, (pc.product_uuid for pc in product_changes))
@@ -203,10 +223,11 @@ async def bulk(
         await apply_locked(
             conn, actor, all_changes, all_locations, source=Source.BULK, external_uuid=None, at_ms=at_ms
         )
-        answer = await _answer(conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in all_changes))
+        answer = await _answer(
+            conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in all_changes)
+        )
         for product in stops:
             await tracking.set_tracking_locked(conn, actor, product, False, at_ms)
         return answer
 
     return await db.write(work)
-

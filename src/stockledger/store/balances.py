@@ -68,7 +68,9 @@ async def current_units(conn: AsyncConnection, org: str, keys: Iterable[BalanceK
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    stmt = select(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units).where(
+    stmt = select(
+        balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units
+    ).where(
         balances.c.org_uuid == org,
         tuple_(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid).in_(wanted),
     )
@@ -89,10 +91,17 @@ def location_query(
         .select_from(
             balances.join(
                 products,
-                and_(products.c.org_uuid == balances.c.org_uuid, products.c.product_uuid == balances.c.product_uuid),
+                and_(
+                    products.c.org_uuid == balances.c.org_uuid,
+                    products.c.product_uuid == balances.c.product_uuid,
+                ),
             )
         )
-        .where(balances.c.org_uuid == org, balances.c.location_uuid == location_uuid, products.c.tracked.is_(True))
+        .where(
+            balances.c.org_uuid == org,
+            balances.c.location_uuid == location_uuid,
+            products.c.tracked.is_(True),
+        )
         .order_by(balances.c.product_uuid, balances.c.variant_uuid)
     )
     if product_filter is not None:

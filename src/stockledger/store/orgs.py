@@ -70,7 +70,5 @@ async def lock(conn: AsyncConnection, org: str) -> int:
 
 
 async def allows_negative_stock(conn: AsyncConnection, org: str) -> bool:
-    value = await conn.scalar(
-        select(organizations.c.allow_negative_stock).where(organizations.c.uuid == org)
-    )
+    value = await conn.scalar(select(organizations.c.allow_negative_stock).where(organizations.c.uuid == org))
     return True if value is None else bool(value)

@@ -19,7 +19,9 @@ def message_id_for(message_uuid: str) -> str:
     return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
 
 
-async def append(conn: AsyncConnection, org: str, event_name: str, payload: dict[str, Any], at_ms: int) -> str:
+async def append(
+    conn: AsyncConnection, org: str, event_name: str, payload: dict[str, Any], at_ms: int
+) -> str:
     """Record one event; returns its messageUuid. The payload is serialised once, here, and that exact
     string is what every delivery carries and signs."""
     message_uuid = str(uuid.uuid1())
