@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from stockledger import __version__
 from stockledger.api import errors, inventory, ops, token
 from stockledger.api.middleware import Gateway
+from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
 from stockledger.store.db import Database
@@ -44,7 +45,10 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         lifespan=lifespan,
         strict_content_type=False,
     )
-    app.state.stockledger = AppState(settings, database, secret, TokenVerifier(secret))
+    limiter = RateLimiter(
+        settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
+    )
+    app.state.stockledger = AppState(settings, database, secret, TokenVerifier(secret), limiter)
     errors.install(app)
     app.include_router(ops.router)
     app.include_router(token.router)

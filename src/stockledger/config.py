@@ -58,6 +58,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the service. Build with `Settings.from_env()` and adjust with `replace()`."""
@@ -107,6 +117,8 @@ class Settings:
             jwt_org_claim=env.get("STOCKLEDGER_JWT_ORG_CLAIM") or "org",
             jwt_scope_claim=env.get("STOCKLEDGER_JWT_SCOPE_CLAIM") or "scope",
             log_level=(env.get("STOCKLEDGER_LOG_LEVEL") or "info").lower(),
+            rate_limit_per_s=_float(env, "STOCKLEDGER_RATE_LIMIT_PER_S", 0.0),
+            rate_limit_burst=_int(env, "STOCKLEDGER_RATE_LIMIT_BURST", 0),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

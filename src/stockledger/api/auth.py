@@ -45,6 +45,7 @@ def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
     async def dependency(request: Request) -> Actor:
         actor = await authenticate(request)
         check_org(actor, request.path_params.get("org"))
+        app_state(request).rate_limiter.check(actor.org)
         missing = [s for s in scopes if s not in actor.scopes]
         if missing:
             raise forbidden(f"Missing scope {' '.join(missing)}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from stockledger.api.ratelimit import RateLimiter
 from stockledger.config import Settings
 from stockledger.store.db import Database
 from stockledger.tokens import Principal, verify_access_token
@@ -27,6 +28,7 @@ class AppState:
     db: Database
     secret: str
     verifier: TokenVerifier
+    rate_limiter: RateLimiter
 
 
 def app_state(request: Request) -> AppState:
