@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 SCALE = 1000  # quantities have at most 3 fraction digits (goods sold by weight or volume)
 FRACTION_DIGITS = 3
 MAX_MAGNITUDE = Decimal(10) ** 12  # spec §1: magnitude below 10^12
+# Numeric strings: ASCII digits only (Decimal would also take "1e3", "NaN", " 1" or other scripts' digits).
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class QuantityError(ValueError):
@@ -26,12 +29,11 @@ def parse_quantity(value: Any) -> Decimal:
     elif isinstance(value, Decimal):
         number = value
     elif isinstance(value, str):
-        text = value.strip()
-        if not text or any(c in text for c in "eEnN_ ") or text != value:
+        if not _PLAIN_DECIMAL.fullmatch(value):
             raise QuantityError("must be a plain decimal number")
         try:
-            number = Decimal(text)
-        except InvalidOperation:
+            number = Decimal(value)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             raise QuantityError("must be a number") from None
     else:
         raise QuantityError("must be a number")
