@@ -45,7 +45,9 @@ def parse_since(raw: str | None) -> Since | None:
     """`since` is a previous `latest` (integer) or an ISO-8601 instant."""
     if raw is None or raw == "":
         return None
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
+        if len(raw) > MAX_SEQ_DIGITS:
+            raise validation_error([Violation("since", "is too large")])
         return Since(seq=int(raw))
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
@@ -55,6 +57,8 @@ def parse_since(raw: str | None) -> Since | None:
         raise validation_error([Violation("since", "must include a time zone")])
     return Since(ms=int(moment.timestamp() * 1000))
 
+
+MAX_SEQ_DIGITS = 18  # sequence numbers are 64-bit integers
 
 SinceQuery = Query(None, description="A previous `latest`, or an ISO-8601 date-time")
 

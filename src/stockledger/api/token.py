@@ -9,11 +9,11 @@ from starlette.responses import Response
 from stockledger.api.auth import authenticate
 from stockledger.api.responses import json_response
 from stockledger.api.state import app_state
-from stockledger.api.wire import TokenOut, UserOut
+from stockledger.api.wire import ErrorOut, OAuthErrorOut, TokenOut, UserOut
 from stockledger.store import apikeys
 from stockledger.tokens import ACCESS_TOKEN_TTL_S, TokenError, mint_access_token, verify_api_key
 
-router = APIRouter(tags=["Authentication"])
+router = APIRouter(tags=["Authentication"], responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -22,7 +22,7 @@ def _oauth_error(error: str, description: str) -> Response:
     return json_response({"error": error, "error_description": description}, 400)
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, responses={400: {"model": OAuthErrorOut}})
 async def token(
     request: Request,
     grant_type: str = Form(""),

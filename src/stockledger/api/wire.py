@@ -150,6 +150,11 @@ class TokenOut(Wire):
     expires_in: int
 
 
+class OAuthErrorOut(Wire):
+    error: str
+    error_description: str | None = None
+
+
 class UserOut(Wire):
     uuid: str
     organizationUuid: str
