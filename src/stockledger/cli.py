@@ -191,6 +191,66 @@ def apikey_list(
         typer.echo(f"{record.key_id}\t{record.org_uuid}\t{state}\t{record.scopes}")
 
 
+@app.command("export")
+def export_command(
+    file: Annotated[str, typer.Argument(help="where to write the export (JSON lines); - for stdout")],
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Export the whole database (every organization, the whole ledger) as JSON lines."""
+    from stockledger.store.backup import export_lines
+
+    settings = load_settings(database_url, data_dir)
+
+    async def run() -> int:
+        db = Database(settings.effective_database_url(), pool_size=1)
+        lines = 0
+        # A CLI process: nothing else runs on this event loop, so blocking file I/O is fine here.
+        handle = sys.stdout.buffer if file == "-" else open(file, "wb")  # noqa: ASYNC230
+        try:
+
+            async def work(conn: AsyncConnection) -> None:
+                nonlocal lines
+                async for line in export_lines(conn):
+                    handle.write(line)
+                    lines += 1
+
+            await db.read(work)
+        finally:
+            if handle is not sys.stdout.buffer:
+                handle.close()
+            await db.dispose()
+        return lines - 1
+
+    rows = asyncio.run(run())
+    typer.echo(f"exported {rows} rows", err=True)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[str, typer.Argument(help="an export made by `stockledger export`")],
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Load an export into an empty database (migrated first); all of it or nothing."""
+    from stockledger.store.backup import BackupError, import_lines
+
+    settings = load_settings(database_url, data_dir)
+
+    async def work(conn: AsyncConnection) -> dict[str, int]:
+        with open(file, "rb") as handle:  # noqa: ASYNC230 - a CLI process, nothing else on the loop
+            return await import_lines(conn, handle)
+
+    try:
+        counts = _with_db(settings, work)
+    except BackupError as exc:
+        fail(str(exc))
+    except FileNotFoundError:
+        fail(f"no such file: {file}.")
+    assert isinstance(counts, dict)
+    typer.echo(f"imported {sum(counts.values())} rows", err=True)
+
+
 def main() -> None:
     try:
         app()
