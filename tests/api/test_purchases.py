@@ -201,6 +201,14 @@ async def test_malformed_json_is_a_validation_error(api: Api) -> None:
     assert response.json()["errorType"] == "VALIDATION_ERROR"
 
 
+async def test_deeply_nested_extra_field_is_a_validation_error_not_a_crash(api: Api, db: Database) -> None:
+    document = json.loads(FIXTURE_LINES[0])
+    document["details"] = json.loads("[" * 300 + "]" * 300)
+    response = await api.post(PURCHASES, json=document)
+    assert response.status_code == 400, response.text
+    assert await recorded_purchases(db, api.org) == []
+
+
 async def test_without_a_user_the_token_subject_is_named(api: Api, db: Database) -> None:
     await stock(api, (TEE, TEE_S, "10"))
     line = {"productUuid": TEE, "variantUuid": TEE_S, "quantity": 1}

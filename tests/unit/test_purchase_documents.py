@@ -182,3 +182,12 @@ def test_publishable_turns_exact_decimals_back_into_json_numbers() -> None:
         "amount": 5400,
         "q": "0.45",
     }
+
+
+def test_absurdly_nested_extra_field_is_rejected_not_republished() -> None:
+    nested: Any = "deep"
+    for _ in range(300):
+        nested = {"x": nested}
+    with pytest.raises(ServiceError) as caught:
+        publishable({**doc(line()), "details": nested})
+    assert caught.value.status == 400

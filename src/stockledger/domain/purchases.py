@@ -205,12 +205,22 @@ def plan_purchase(
     return PurchasePlan(changes, applied_index, skipped)
 
 
-def publishable(document: Any) -> Any:
-    """The document as plain JSON values for re-publishing: exact decimals become JSON numbers again."""
+# Real purchase documents nest a handful of levels; the limit keeps re-publishing (and the JSON
+# encoder's own recursion limit) far away from any document a point of sale sends.
+MAX_DOCUMENT_DEPTH = 64
+
+
+def publishable(document: Any, depth: int = 0) -> Any:
+    """The document as plain JSON values for re-publishing: exact decimals become JSON numbers again.
+
+    A document nested deeper than MAX_DOCUMENT_DEPTH → 400 (it cannot be a purchase of a till).
+    """
+    if depth > MAX_DOCUMENT_DEPTH:
+        raise validation_error([Violation("", f"must not be nested deeper than {MAX_DOCUMENT_DEPTH} levels")])
     if isinstance(document, dict):
-        return {key: publishable(value) for key, value in document.items()}
+        return {key: publishable(value, depth + 1) for key, value in document.items()}
     if isinstance(document, list):
-        return [publishable(value) for value in document]
+        return [publishable(value, depth + 1) for value in document]
     if isinstance(document, Decimal):
         return float(document)
     return document

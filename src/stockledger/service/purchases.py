@@ -59,8 +59,8 @@ async def record(
     The events name the purchase's `userUuid` (the cashier) when it has one, else `fallback_user`
     (the token's subject, or the organization for deliveries that carry no user).
     """
-    purchase = parse_purchase(document, max_lines=max_lines)
     payload = publishable(document)
+    purchase = parse_purchase(document, max_lines=max_lines)
     actor = Actor(org, purchase.user_uuid or fallback_user, client_id, user_type=SYSTEM)
     await organizations.ensure(db, org)
 
