@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.purchases import (
@@ -191,3 +193,22 @@ def test_absurdly_nested_extra_field_is_rejected_not_republished() -> None:
     with pytest.raises(ServiceError) as caught:
         publishable({**doc(line()), "details": nested})
     assert caught.value.status == 400
+
+
+@given(
+    quantities=st.lists(
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("999"), places=3), min_size=1, max_size=8
+    ),
+    spell_as_negative=st.booleans(),
+)
+def test_a_refund_undoes_its_sale_whatever_its_spelling(
+    quantities: list[Decimal], spell_as_negative: bool
+) -> None:
+    sale = doc(*(line(str(q)) for q in quantities))
+    refund_lines = (line(str(-q if spell_as_negative else q)) for q in quantities)
+    refund = doc(*refund_lines, refund=True)
+    deltas: dict[str, int] = {}
+    for change in plan(sale, {TEE}).changes + plan(refund, {TEE}).changes:
+        deltas[change.from_location] = deltas.get(change.from_location, 0) - change.units
+        deltas[change.to_location] = deltas.get(change.to_location, 0) + change.units
+    assert set(deltas.values()) <= {0}
