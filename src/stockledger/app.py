@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from stockledger import __version__
-from stockledger.api import errors, inventory, ops, token
+from stockledger.api import errors, inventory, ops, purchases, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, TokenVerifier
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(inventory.router)
+    app.include_router(purchases.router)
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
     return app

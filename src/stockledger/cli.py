@@ -1,4 +1,4 @@
-"""The `stockledger` command: serve, migrate, token, apikey."""
+"""The `stockledger` command: serve, migrate, token, apikey, purchases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 import os
 import sys
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.config import ConfigError, Settings
 from stockledger.domain.ids import canonical_uuid
+from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.store import apikeys
+from stockledger.store import purchases as purchase_store
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
+from stockledger.store.sql import now_ms
 from stockledger.tokens import DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
 
 app = typer.Typer(
@@ -23,6 +28,10 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+purchases_app = typer.Typer(
+    help="Record point-of-sale purchases: Zettle connection, replay.", no_args_is_help=True
+)
+app.add_typer(purchases_app, name="purchases")
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
 DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]
@@ -249,6 +258,72 @@ def import_command(
         fail(f"no such file: {file}.")
     assert isinstance(counts, dict)
     typer.echo(f"imported {sum(counts.values())} rows", err=True)
+
+
+@purchases_app.command("connect")
+def purchases_connect(
+    org: Annotated[str, typer.Option(help="organization UUID")],
+    signing_key: Annotated[str, typer.Option("--signing-key", help="signingKey of the Zettle subscription")],
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Set the signing key that verifies Zettle's PurchaseCreated deliveries to /webhooks/zettle/ORG."""
+    settings = load_settings(database_url, data_dir)
+    org_id = org_uuid(org)
+    key = signing_key.strip()
+    if not key or len(key) > 255:
+        fail("--signing-key must be 1 to 255 characters.")
+
+    async def work(conn: AsyncConnection) -> None:
+        await purchase_store.set_signing_key(conn, org_id, key, now_ms())
+
+    _with_db(settings, work)
+    typer.echo(f"connected: Zettle deliveries to /webhooks/zettle/{org_id} are verified with this key")
+
+
+@purchases_app.command("import")
+def purchases_import(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: one purchase document per line", dir_okay=False)],
+    org: Annotated[str, typer.Option(help="organization UUID")],
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Record a file of purchase documents (already recorded purchases are left alone)."""
+    from rich.progress import Progress
+
+    settings = load_settings(database_url, data_dir)
+    org_id = org_uuid(org)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+        raise
+
+    async def run(advance: Callable[[], None]) -> ImportSummary:
+        url = settings.effective_database_url()
+        await upgrade(url)
+        db = Database(url, pool_size=2)
+        try:
+            return await replay(db, org_id, lines, max_lines=settings.max_changes, on_line=advance)
+        finally:
+            await db.dispose()
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("recording purchases", total=len(lines))
+        summary = asyncio.run(run(lambda: progress.advance(task)))
+    skipped = sum(summary.skipped_lines.values())
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.skipped_lines.items()))
+    typer.echo(
+        f"purchases: {summary.recorded} recorded, {summary.already_recorded} already recorded, "
+        f"{len(summary.invalid)} invalid"
+    )
+    typer.echo(
+        f"lines: {summary.applied_lines} applied, {skipped} skipped" + (f" ({reasons})" if reasons else "")
+    )
+    for number, reason in summary.invalid:
+        typer.echo(f"line {number}: {reason}", err=True)
+    if summary.invalid:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -124,6 +124,28 @@ api_keys = Table(
     Index("ix_api_keys_org", "org_uuid"),
 )
 
+# Purchases recorded from a point of sale (spec §9): one row per purchase UUID makes recording
+# idempotent; `result` is the JSON answer of the first submission, replayed to every later one.
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("purchase_uuid", String(UUID_LEN), primary_key=True),
+    Column("channel", String(16), nullable=False),  # API, WEBHOOK or IMPORT
+    Column("result", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# The signing key of the merchant's own Zettle subscription, verifying the PurchaseCreated receiver.
+purchase_connections = Table(
+    "purchase_connections",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("signing_key", String(255), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
 __all__ = [
     "api_keys",
     "balances",
@@ -133,4 +155,6 @@ __all__ = [
     "organizations",
     "outbox",
     "products",
+    "purchase_connections",
+    "purchases",
 ]

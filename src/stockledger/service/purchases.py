@@ -1,0 +1,114 @@
+"""Recording purchases of a point of sale (spec §9): stock moves by itself when a sale is recorded.
+
+One purchase = one transaction under the organization lock: look up the purchase UUID, and if it is
+new apply its movements (source PURCHASE, the purchase UUID as externalUuid, a SYSTEM actor), append
+`PurchaseCreated` to the outbox and store the answer. A second submission finds the stored answer
+and changes nothing; two concurrent submissions queue on the lock, so exactly one applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.locations import LocationType
+from stockledger.domain.movements import Source
+from stockledger.domain.purchases import parse_purchase, plan_purchase, publishable
+from stockledger.service import organizations
+from stockledger.service.context import Actor
+from stockledger.service.movements import apply_locked
+from stockledger.store import locations, orgs, outbox, products, purchases
+from stockledger.store.db import Database
+from stockledger.store.sql import now_ms
+
+PURCHASE_CREATED = "PurchaseCreated"
+SYSTEM = "SYSTEM"
+
+
+class Channel(StrEnum):
+    """How a purchase reached the service (kept with the record, for the audit)."""
+
+    API = "API"
+    WEBHOOK = "WEBHOOK"
+    IMPORT = "IMPORT"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The answer `{"purchaseUuid","applied","skipped"}` and whether it is a replay of an earlier one."""
+
+    result: dict[str, Any]
+    replayed: bool
+
+
+async def record(
+    db: Database,
+    org: str,
+    document: Any,
+    *,
+    channel: Channel,
+    fallback_user: str,
+    client_id: str | None = None,
+    max_lines: int,
+) -> Recorded:
+    """Record one purchase document (decimals parsed exactly); invalid → 400 and nothing changes.
+
+    The events name the purchase's `userUuid` (the cashier) when it has one, else `fallback_user`
+    (the token's subject, or the organization for deliveries that carry no user).
+    """
+    payload = publishable(document)
+    purchase = parse_purchase(document, max_lines=max_lines)
+    actor = Actor(org, purchase.user_uuid or fallback_user, client_id, user_type=SYSTEM)
+    await organizations.ensure(db, org)
+
+    async def work(conn: AsyncConnection) -> Recorded:
+        await orgs.lock(conn, org)
+        stored = await purchases.stored_result(conn, org, purchase.purchase_uuid)
+        if stored is not None:
+            return Recorded(stored, replayed=True)
+        all_locations = await locations.list_all(conn, org)
+        sold = locations.by_type(all_locations, LocationType.SOLD)
+        assert sold is not None, "every organization has a SOLD location"
+        wanted = (line.product_uuid for line in purchase.lines if line.product_uuid)
+        plan = plan_purchase(
+            purchase,
+            tracked=await products.tracked_among(conn, org, wanted),
+            known_locations={location.uuid for location in all_locations},
+            store=locations.default_store(all_locations).uuid,
+            sold=sold.uuid,
+        )
+        at_ms = now_ms()
+        await apply_locked(
+            conn,
+            actor,
+            plan.changes,
+            all_locations,
+            source=Source.PURCHASE,
+            external_uuid=purchase.purchase_uuid,
+            at_ms=at_ms,
+        )
+        await outbox.append(conn, org, PURCHASE_CREATED, payload, at_ms)
+        result = plan.result(purchase.purchase_uuid)
+        await purchases.insert(conn, org, purchase.purchase_uuid, channel.value, result, at_ms)
+        return Recorded(result, replayed=False)
+
+    return await db.write(work)
+
+
+async def connect(db: Database, org: str, signing_key: str) -> None:
+    """Configure (or replace) the signing key that verifies Zettle's deliveries to the receiver."""
+
+    async def work(conn: AsyncConnection) -> None:
+        await purchases.set_signing_key(conn, org, signing_key, now_ms())
+
+    await db.write(work)
+
+
+async def signing_key(db: Database, org: str) -> str | None:
+    async def work(conn: AsyncConnection) -> str | None:
+        return await purchases.signing_key(conn, org)
+
+    return await db.read(work)
