@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from stockledger import __version__
-from stockledger.api import errors, inventory, ops, token
+from stockledger.api import errors, inventory, low_stock, ops, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
+from stockledger.service import low_stock as low_stock_service
 from stockledger.store.db import Database
 
 DESCRIPTION = (
@@ -44,11 +45,13 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         lifespan=lifespan,
         strict_content_type=False,
     )
+    low_stock_service.configure(settings.default_low_stock_level)
     app.state.stockledger = AppState(settings, database, secret, TokenVerifier(secret))
     errors.install(app)
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(inventory.router)
+    app.include_router(low_stock.router)
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     return app
 

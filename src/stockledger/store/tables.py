@@ -124,10 +124,28 @@ api_keys = Table(
     Index("ix_api_keys_org", "org_uuid"),
 )
 
+# Low-stock configuration per (location, variant) (spec §6). Only non-default rows are stored.
+low_stock_levels = Table(
+    "low_stock_levels",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("location_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("variant_uuid", String(UUID_LEN), primary_key=True),
+    Column("level_units", BigInteger, nullable=True),  # thousandths; NULL = the server default applies
+    Column("alert", Boolean, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    # The low-stock view scans the alerted rows of one location in (product, variant) order.
+    Index(
+        "ix_low_stock_levels_alerted", "org_uuid", "location_uuid", "alert", "product_uuid", "variant_uuid"
+    ),
+)
+
 __all__ = [
     "api_keys",
     "balances",
     "locations",
+    "low_stock_levels",
     "metadata",
     "movements",
     "organizations",
