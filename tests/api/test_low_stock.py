@@ -311,3 +311,16 @@ async def test_trailing_slash_is_accepted(api: Api) -> None:
     response = await api.get(fetch(store) + "/")
     assert response.status_code == 200
     assert len(response.json()["customLowStockLevelsForProducts"]) == 1
+
+
+async def test_openapi_documents_every_low_stock_route(api: Api) -> None:
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    assert set(paths["/custom-low-stock/locations/{locationUuid}"]) == {"put", "post"}
+    assert "304" in paths["/custom-low-stock/v2/locations/{locationUuid}"]["get"]["responses"]
+    assert "get" in paths["/custom-low-stock/v2/locations/{locationUuid}/products/{productUuid}"]
+    assert (
+        "delete"
+        in paths["/custom-low-stock/locations/{locationUuid}/products/{productUuid}/variants/{variantUuid}"]
+    )
+    assert "post" in paths["/custom-low-stock/locations/{locationUuid}/delete"]
+    assert "get" in paths["/organizations/{org}/inventory/locations/{locationUuid}/low-stock"]

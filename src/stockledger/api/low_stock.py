@@ -31,6 +31,10 @@ from stockledger.service.context import Actor
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Low stock"])
 
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: `If-None-Match` holds the current ETag (no body)"}
+}
+
 
 def _level(value: Any) -> Decimal | None:
     if value is None:
@@ -184,7 +188,9 @@ async def post_levels(
     return Response(status_code=204)
 
 
-@router.get("/custom-low-stock/v2/locations/{locationUuid}", response_model=LocationLevelsOut)
+@router.get(
+    "/custom-low-stock/v2/locations/{locationUuid}", response_model=LocationLevelsOut, responses=NOT_MODIFIED
+)
 async def get_levels(request: Request, locationUuid: str, actor: Actor = Reader) -> Response:
     found = await low_stock.location_configs(
         app_state(request).db, actor, path_uuid(locationUuid, "locationUuid")
@@ -200,7 +206,9 @@ async def get_levels(request: Request, locationUuid: str, actor: Actor = Reader)
 
 
 @router.get(
-    "/custom-low-stock/v2/locations/{locationUuid}/products/{productUuid}", response_model=ProductLevelsOut
+    "/custom-low-stock/v2/locations/{locationUuid}/products/{productUuid}",
+    response_model=ProductLevelsOut,
+    responses=NOT_MODIFIED,
 )
 async def get_product_levels(
     request: Request, locationUuid: str, productUuid: str, actor: Actor = Reader
