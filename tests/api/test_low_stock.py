@@ -5,44 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.db import Database
-from stockledger.store.tables import low_stock_levels
+from tests.api.low_stock_support import UNKNOWN_LOCATION, base, configs, fetch, put, stored_rows
 from tests.conftest import Api, new_uuid
-
-UNKNOWN_LOCATION = "9a495c2a-5115-11ec-bf63-0242ac130002"
-
-
-def base(location: str) -> str:
-    return f"/custom-low-stock/locations/{location}"
-
-
-def fetch(location: str) -> str:
-    return f"/custom-low-stock/v2/locations/{location}"
-
-
-async def put(api: Api, location: str, product: str, variant: str, **fields: Any) -> None:
-    body = {"productUuid": product, "variantUuid": variant, **fields}
-    response = await api.put(base(location), json=body)
-    assert response.status_code == 204, response.text
-    assert response.content == b""
-
-
-async def configs(api: Api, location: str) -> list[dict[str, Any]]:
-    response = await api.get(fetch(location))
-    assert response.status_code == 200, response.text
-    products: list[dict[str, Any]] = response.json()["customLowStockLevelsForProducts"]
-    return products
-
-
-async def stored_rows(db: Database, org: str) -> int:
-    async def count(conn: AsyncConnection) -> int:
-        stmt = select(func.count()).select_from(low_stock_levels).where(low_stock_levels.c.org_uuid == org)
-        return int(await conn.scalar(stmt) or 0)
-
-    return await db.read(count)
 
 
 async def test_put_then_get_shows_level_as_json_number_and_alert(api: Api) -> None:

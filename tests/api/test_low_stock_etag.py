@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.test_low_stock import base, fetch, put
+from tests.api.low_stock_support import base, fetch, put
 from tests.conftest import Api, new_uuid
 
 

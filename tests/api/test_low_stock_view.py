@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from stockledger.store.db import Database
-from stockledger.store.tables import outbox
-from tests.api.test_low_stock import base, put
+from tests.api.low_stock_support import base, low_stock_events, put, sell, stock, view
 from tests.conftest import Api, new_uuid
-
-
-def view(location: str, org: str = "self") -> str:
-    return f"/organizations/{org}/inventory/locations/{location}/low-stock"
-
-
-async def low_stock_events(db: Database, org: str) -> list[dict[str, Any]]:
-    async def read(conn: AsyncConnection) -> list[dict[str, Any]]:
-        stmt = (
-            select(outbox.c.payload)
-            .where(outbox.c.org_uuid == org, outbox.c.event_name == "InventoryLowStock")
-            .order_by(outbox.c.id)
-        )
-        return [orjson.loads(p) for p in (await conn.scalars(stmt)).all()]
-
-    return await db.read(read)
-
-
-async def stock(api: Api, locs: dict[str, str], product: str, variant: str, units: Any) -> None:
-    response = await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], units)
-    assert response.status_code == 200, response.text
-
-
-async def sell(api: Api, locs: dict[str, str], product: str, variant: str, units: Any) -> None:
-    response = await api.move(product, variant, locs["STORE"], locs["SOLD"], units)
-    assert response.status_code == 200, response.text
 
 
 async def test_view_lists_alerted_tracked_variants_at_or_below_their_level(api: Api) -> None:

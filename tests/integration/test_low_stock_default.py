@@ -12,8 +12,7 @@ from stockledger.app import create_app
 from stockledger.service import low_stock
 from stockledger.service.context import Actor
 from stockledger.store.db import Database
-from tests.api.test_low_stock import put
-from tests.api.test_low_stock_view import low_stock_events, sell, stock
+from tests.api.low_stock_support import low_stock_events, put, sell, stock
 from tests.conftest import Api, make_settings, new_uuid
 
 
