@@ -18,6 +18,8 @@ from stockledger.store.tables import balances, low_stock_levels, products
 # Keys per statement when matching (location, product, variant) tuples: far below the bind-parameter
 # limits of SQLite (32,766) and PostgreSQL (32,767) at three parameters per key.
 KEYS_PER_STATEMENT = 5000
+# Rows per multi-row upsert: seven parameters a row keeps a statement far below those limits too.
+ROWS_PER_UPSERT = 1000
 
 
 def _chunks(keys: list[BalanceKey]) -> Iterable[list[BalanceKey]]:
@@ -36,7 +38,7 @@ async def save(
     removed = [key for key, cfg in sorted(configs.items()) if cfg.is_default]
     if removed:
         await remove(conn, org, removed)
-    for start in range(0, len(stored), KEYS_PER_STATEMENT):
+    for start in range(0, len(stored), ROWS_PER_UPSERT):
         rows = [
             {
                 "org_uuid": org,
@@ -47,7 +49,7 @@ async def save(
                 "alert": cfg.alert,
                 "updated_ms": at_ms,
             }
-            for key, cfg in stored[start : start + KEYS_PER_STATEMENT]
+            for key, cfg in stored[start : start + ROWS_PER_UPSERT]
         ]
         stmt = upsert(conn, low_stock_levels).values(rows)
         stmt = stmt.on_conflict_do_update(
@@ -97,17 +99,30 @@ async def in_location(
 async def alerted_among(
     conn: AsyncConnection, org: str, keys: Iterable[BalanceKey]
 ) -> dict[BalanceKey, int | None]:
-    """Stored level (None = unset) of each given balance key whose alert is on."""
+    """Stored level (None = unset) of each given balance key whose alert is on.
+
+    Runs inside every movement, so it selects by the primary key's prefix (location, product) with
+    two plain IN lists and keeps the wanted variants here: a request touches few locations, and
+    a row-value IN over thousands of keys plans slowly on PostgreSQL.
+    """
+    wanted = set(keys)
+    if not wanted:
+        return {}
     c = low_stock_levels.c
+    location_ids = sorted({key[0] for key in wanted})
+    product_ids = sorted({key[1] for key in wanted})
     found: dict[BalanceKey, int | None] = {}
-    for chunk in _chunks(sorted(set(keys))):
+    for start in range(0, len(product_ids), KEYS_PER_STATEMENT):
         stmt = select(c.location_uuid, c.product_uuid, c.variant_uuid, c.level_units).where(
             c.org_uuid == org,
+            c.location_uuid.in_(location_ids),
+            c.product_uuid.in_(product_ids[start : start + KEYS_PER_STATEMENT]),
             c.alert == true(),
-            tuple_(c.location_uuid, c.product_uuid, c.variant_uuid).in_(chunk),
         )
         for location, product, variant, level in (await conn.execute(stmt)).all():
-            found[(location, product, variant)] = None if level is None else int(level)
+            key = (location, product, variant)
+            if key in wanted:
+                found[key] = None if level is None else int(level)
     return found
 
 
