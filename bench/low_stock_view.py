@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,6 +81,6 @@ async def main(url: str, variants: int) -> None:
 
 
 if __name__ == "__main__":
-    default_url = Settings(data_dir=__import__("pathlib").Path(tempfile.mkdtemp())).effective_database_url()
+    default_url = Settings(data_dir=Path(tempfile.mkdtemp())).effective_database_url()
     target = Settings(database_url=sys.argv[1]).effective_database_url() if len(sys.argv) > 1 else default_url
     asyncio.run(main(target, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))
