@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from stockledger.store.db import Database
 from tests.api.low_stock_support import base, low_stock_events, put, sell, stock, view
 from tests.conftest import Api, new_uuid
@@ -197,3 +199,14 @@ async def test_bulk_movements_emit_crossings_too(api: Api, db: Database) -> None
     assert [e["balance"] for e in await low_stock_events(db, api.org)] == ["1"]
     response = await api.delete(f"{base(locs['STORE'])}/products/{product}/variants/{variant}")
     assert response.status_code == 202
+
+
+async def test_concurrent_sales_through_the_level_emit_exactly_one_event(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    await stock(api, locs, product, variant, 10)
+    await put(api, locs["STORE"], product, variant, lowStockLevel=5, lowStockAlert=True)
+    await asyncio.gather(*(sell(api, locs, product, variant, 1) for _ in range(10)))
+    events = await low_stock_events(db, api.org)
+    assert [e["balance"] for e in events] == ["5"]
