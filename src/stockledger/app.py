@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from stockledger import __version__
-from stockledger.api import errors, inventory, ops, purchases, token
+from stockledger.api import errors, inventory, low_stock, ops, purchases, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
+from stockledger.service import low_stock as low_stock_service
 from stockledger.store.db import Database
 
 DESCRIPTION = (
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         lifespan=lifespan,
         strict_content_type=False,
     )
+    low_stock_service.configure(settings.default_low_stock_level)
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )
@@ -56,6 +58,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(token.router)
     app.include_router(inventory.router)
     app.include_router(purchases.router)
+    app.include_router(low_stock.router)
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
     return app

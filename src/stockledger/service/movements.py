@@ -17,7 +17,7 @@ from stockledger.domain.errors import Violation, not_tracked, validation_error
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
-from stockledger.service import organizations, tracking
+from stockledger.service import low_stock, organizations, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
@@ -94,6 +94,7 @@ async def apply_locked(
         at_ms=at_ms,
     )
     await _emit_balance_changed(conn, actor, changed, all_locations, external_uuid, at_ms)
+    await low_stock.emit_crossings(conn, actor, changed, at_ms)
     return Applied(changed, last_seq)
 
 

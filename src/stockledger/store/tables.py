@@ -146,15 +146,19 @@ purchase_connections = Table(
     Column("updated_ms", BigInteger, nullable=False),
 )
 
-__all__ = [
-    "api_keys",
-    "balances",
-    "locations",
-    "metadata",
-    "movements",
-    "organizations",
-    "outbox",
-    "products",
-    "purchase_connections",
-    "purchases",
-]
+# Low-stock configuration per (location, variant) (spec §6). Only non-default rows are stored.
+low_stock_levels = Table(
+    "low_stock_levels",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("location_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("variant_uuid", String(UUID_LEN), primary_key=True),
+    Column("level_units", BigInteger, nullable=True),  # thousandths; NULL = the server default applies
+    Column("alert", Boolean, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    # The low-stock view scans the alerted rows of one location in (product, variant) order.
+    Index(
+        "ix_low_stock_levels_alerted", "org_uuid", "location_uuid", "alert", "product_uuid", "variant_uuid"
+    ),
+)

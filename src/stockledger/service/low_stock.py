@@ -1,0 +1,185 @@
+"""Low-stock use cases (spec §6): configuration writes and reads, the low-stock view, and the
+InventoryLowStock event raised inside the movement transaction (spec §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.low_stock import (
+    LOW_STOCK_EVENT,
+    LowStockConfig,
+    crossed_low,
+    default_level_units,
+    effective_level,
+    inventory_low_stock,
+)
+from stockledger.domain.movements import BalanceKey
+from stockledger.domain.quantity import format_units
+from stockledger.service import organizations
+from stockledger.service.context import Actor
+from stockledger.service.inventory import LocationRef, records, resolve_location
+from stockledger.service.results import LocationInventory
+from stockledger.store import locations, orgs, outbox, products
+from stockledger.store import low_stock as store
+from stockledger.store.db import Database
+from stockledger.store.locations import Location
+from stockledger.store.sql import now_ms
+
+# The level an alert without a level of its own is evaluated against, in thousandths. Set once at
+# start-up from STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL (see `configure`); 5 like the setting's default.
+_default_units = default_level_units(5)
+
+
+def configure(default_level: int) -> None:
+    """Adopt the server's default low-stock level (whole units) for every evaluation in this process."""
+    global _default_units
+    _default_units = default_level_units(default_level)
+
+
+def default_units() -> int:
+    return _default_units
+
+
+@dataclass(frozen=True)
+class ConfigRequest:
+    """One entry of a PUT or batch POST; `location_uuid` overrides the path's location when given."""
+
+    product_uuid: str
+    variant_uuid: str
+    level_units: int | None
+    alert: bool
+    path: str = ""
+    location_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class VariantRef:
+    """One entry of a batch delete."""
+
+    product_uuid: str
+    variant_uuid: str
+    path: str = ""
+    location_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class LocationConfigs:
+    organization_uuid: str
+    location_uuid: str
+    configs: list[LowStockConfig]
+
+
+def _resolve(all_locations: list[Location], path_location: str) -> Location:
+    return resolve_location(all_locations, LocationRef(uuid=path_location), in_path=True)
+
+
+def _entry_location(all_locations: list[Location], default: Location, uuid: str | None, path: str) -> str:
+    if uuid is None:
+        return default.uuid
+    ref = LocationRef(uuid=uuid, uuid_path=f"{path}.locationUuid" if path else "locationUuid")
+    return resolve_location(all_locations, ref, in_path=False).uuid
+
+
+async def save(db: Database, actor: Actor, path_location: str, entries: list[ConfigRequest]) -> None:
+    """PUT / batch POST: every entry applies, in order (last one wins per variant), or none does."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> None:
+        # The organization lock orders configuration writes with movements, whose crossing check
+        # reads these rows.
+        await orgs.lock(conn, actor.org)
+        all_locations = await locations.list_all(conn, actor.org)
+        location = _resolve(all_locations, path_location)
+        configs: dict[BalanceKey, LowStockConfig] = {}
+        for entry in entries:
+            where = _entry_location(all_locations, location, entry.location_uuid, entry.path)
+            configs[(where, entry.product_uuid, entry.variant_uuid)] = LowStockConfig(
+                entry.product_uuid, entry.variant_uuid, entry.level_units, entry.alert
+            )
+        await store.save(conn, actor.org, configs, now_ms())
+
+    await db.write(work)
+
+
+async def remove(db: Database, actor: Actor, path_location: str, entries: list[VariantRef]) -> None:
+    """DELETE one / batch delete: back to the defaults (no row); nothing stored is not an error."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> None:
+        await orgs.lock(conn, actor.org)
+        all_locations = await locations.list_all(conn, actor.org)
+        location = _resolve(all_locations, path_location)
+        keys = [
+            (
+                _entry_location(all_locations, location, e.location_uuid, e.path),
+                e.product_uuid,
+                e.variant_uuid,
+            )
+            for e in entries
+        ]
+        await store.remove(conn, actor.org, keys)
+
+    await db.write(work)
+
+
+async def location_configs(
+    db: Database, actor: Actor, path_location: str, product_uuid: str | None = None
+) -> LocationConfigs:
+    """The stored configurations of a location (or of one product in it); unknown location → 404."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> LocationConfigs:
+        location = _resolve(await locations.list_all(conn, actor.org), path_location)
+        found = await store.in_location(conn, actor.org, location.uuid, product_uuid)
+        return LocationConfigs(actor.org, location.uuid, found)
+
+    return await db.read(work)
+
+
+async def low_stock_view(db: Database, actor: Actor, path_location: str) -> LocationInventory:
+    """The location-inventory shape restricted to alerted variants at or below their level."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> LocationInventory:
+        latest = await orgs.latest_seq(conn, actor.org)
+        location = _resolve(await locations.list_all(conn, actor.org), path_location)
+        tracked = await products.all_tracked(conn, actor.org)
+        rows = await store.low_in_location(conn, actor.org, location.uuid, _default_units)
+        return LocationInventory(location.uuid, tracked, records(location, rows), latest)
+
+    return await db.read(work)
+
+
+async def emit_crossings(
+    conn: AsyncConnection,
+    actor: Actor,
+    changed: dict[BalanceKey, tuple[int, int]],
+    at_ms: int,
+    *,
+    default_level: int | None = None,
+) -> int:
+    """Inside a movement's transaction: one InventoryLowStock event per alerted balance that went from
+    above its level to at or below it. `changed` maps keys to (before, after) units. Returns the count.
+
+    `default_level` (thousandths) overrides the configured server default; for tests.
+    """
+    fallback = _default_units if default_level is None else default_level
+    moved = {key: units for key, units in changed.items() if units[0] != units[1]}
+    if not moved:
+        return 0
+    alerted = await store.alerted_among(conn, actor.org, moved)
+    emitted = 0
+    for key in sorted(alerted):
+        before, after = moved[key]
+        level = effective_level(alerted[key], fallback)
+        if not crossed_low(before, after, level, True):
+            continue
+        location, product, variant = key
+        payload = inventory_low_stock(
+            actor.org, location, product, variant, format_units(after), level, actor.change_info(at_ms)
+        )
+        await outbox.append(conn, actor.org, LOW_STOCK_EVENT, payload, at_ms)
+        emitted += 1
+    return emitted
