@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from stockledger import __version__
 from stockledger.api import errors, inventory, ops, token
 from stockledger.api.middleware import Gateway
-from stockledger.api.state import AppState, TokenVerifier
+from stockledger.api.state import AppState, verifier_for
 from stockledger.config import Settings
+from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database
 
 DESCRIPTION = (
@@ -31,6 +32,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         try:
             yield
         finally:
+            state: AppState = _app.state.stockledger
+            await run_stop_callbacks(state.stop_callbacks, settings.shutdown_timeout_s)
             if owns_db:
                 await database.dispose()
 
@@ -44,7 +47,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         lifespan=lifespan,
         strict_content_type=False,
     )
-    app.state.stockledger = AppState(settings, database, secret, TokenVerifier(secret))
+    app.state.stockledger = AppState(settings, database, secret, verifier_for(settings, secret))
     errors.install(app)
     app.include_router(ops.router)
     app.include_router(token.router)
