@@ -21,7 +21,7 @@ from stockledger.config_check import (
     effective_settings,
 )
 from stockledger.domain.ids import canonical_uuid
-from stockledger.shutdown import exit_zero_after_sigterm
+from stockledger.shutdown import exit_cleanly_after_signals
 from stockledger.store import apikeys
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
@@ -122,7 +122,7 @@ def serve(
         fail(f"--workers must be 1 or more, got {settings.workers}.")
     secret_of(settings)  # create (or check) the secret file before the workers start
     run_on_db(settings, upgrade(settings.effective_database_url()))
-    exit_zero_after_sigterm()
+    exit_cleanly_after_signals()
     # Workers read their settings from the environment: hand over what the flags changed.
     os.environ["STOCKLEDGER_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:

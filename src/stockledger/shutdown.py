@@ -28,15 +28,20 @@ async def run_stop_callbacks(callbacks: list[StopCallback], timeout_s: float) ->
             log.exception("stop callback failed", extra={"callback": name})
 
 
-def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
+SIGINT_EXIT_STATUS = 128 + signal.SIGINT  # the shell's convention for "stopped by Ctrl-C"
 
 
-def exit_zero_after_sigterm() -> None:
-    """Make a SIGTERM-initiated shutdown end with status 0.
+def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(SIGINT_EXIT_STATUS if signum == signal.SIGINT else 0)
 
-    uvicorn drains connections on SIGTERM, then re-raises the signal with the handler that was in
-    place before it started; without this handler the process would die "killed by SIGTERM", which
-    process managers report as a failure although the shutdown was orderly.
+
+def exit_cleanly_after_signals() -> None:
+    """Make a signal-initiated shutdown end quietly: status 0 after SIGTERM, 130 after Ctrl-C.
+
+    uvicorn drains connections on a signal, then re-raises it with the handler that was in place
+    before it started. Without this handler the process would die "killed by SIGTERM" (which
+    process managers report as a failure although the shutdown was orderly) or print a
+    KeyboardInterrupt traceback.
     """
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)

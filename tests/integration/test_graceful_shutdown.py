@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import time
 import uuid
@@ -199,3 +200,11 @@ def test_shutdown_waits_for_an_in_flight_request_at_most_the_timeout(pg_url: str
         stuck.close()
         assert returncode == 0, server.log()
         assert timeout_s * 0.9 <= elapsed_s < timeout_s + EXIT_SLACK_S
+
+
+def test_ctrl_c_stops_quietly_with_status_130(pg_url: str, tmp_path: Path) -> None:
+    with serving(serve_env(pg_url, tmp_path), tmp_path) as server:
+        server.process.send_signal(signal.SIGINT)
+        returncode = server.process.wait(SHUTDOWN_TIMEOUT_S + EXIT_SLACK_S)
+        assert returncode == 130, server.log()
+        assert "Traceback" not in server.log()
