@@ -122,8 +122,10 @@ def describe_database_error(exc: BaseException, settings: Settings) -> str | Non
 def effective_settings(settings: Settings) -> list[tuple[str, str]]:
     """(variable, value) for every setting, secrets redacted: what `stockledger config` prints."""
     rows: list[tuple[str, str]] = []
-    for name, attr in FIELDS.items():
-        value = getattr(settings, attr)
+    # Settings added later without an entry in FIELDS still show, read from their namesake field.
+    later = sorted(KNOWN_VARIABLES - FIELDS.keys())
+    for name, attr in [*FIELDS.items(), *((n, n.removeprefix("STOCKLEDGER_").lower()) for n in later)]:
+        value = getattr(settings, attr, os.environ.get(name))
         if name == "STOCKLEDGER_SECRET":
             shown = REDACTED if value else f"(generated, kept in {settings.data_dir / SECRET_FILE_NAME})"
         elif name == "STOCKLEDGER_DATABASE_URL":

@@ -117,10 +117,12 @@ class JwksVerifier:
         return key
 
     def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
-        if kid is None and len(self._keys) == 1:
-            # A provider with a single key may leave `kid` out of its tokens.
+        if kid in self._keys:
+            return self._keys[kid]
+        if len(self._keys) == 1 and (kid is None or None in self._keys):
+            # A provider with a single key may leave `kid` out of its tokens or of its key set.
             return next(iter(self._keys.values()))
-        return self._keys.get(kid)
+        return None
 
     async def _refresh(self) -> None:
         """Fetch the key set unless one was fetched (or tried) within the rate limit."""

@@ -180,3 +180,9 @@ def test_installed_command_prints_no_traceback_for_an_unreachable_database(
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0
     assert done.stderr.startswith("stockledger: cannot use the database")
+
+
+def test_configuration_doc_describes_every_setting() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    missing = [name for name in KNOWN_VARIABLES if f"| `{name}` |" not in doc]
+    assert missing == []

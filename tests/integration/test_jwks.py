@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import pytest
 
 from stockledger.api.state import TokenVerifier
@@ -228,3 +229,11 @@ async def test_jwks_fetch_does_not_block_the_event_loop(provider: Provider, rsa_
     finally:
         task.cancel()
     assert ticks >= 10  # the loop kept running while the provider was slow
+
+
+async def test_single_key_provider_may_omit_kid(provider: Provider, rsa_key: SigningKey) -> None:
+    token = jwt.encode(claims(str(uuid.uuid4())), rsa_key.private, algorithm="RS256")  # no kid header
+    assert (await make_verifier(provider).verify(token)).org
+    provider.publish(rsa_key, SigningKey.ec())
+    with pytest.raises(TokenError, match="unknown signing key"):
+        await make_verifier(provider).verify(token)  # ambiguous with two keys: refused
