@@ -13,9 +13,10 @@ from stockledger import __version__
 from stockledger.api import errors, inventory, low_stock, ops, purchases, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
-from stockledger.api.state import AppState, TokenVerifier
+from stockledger.api.state import AppState, verifier_for
 from stockledger.config import Settings
 from stockledger.service import low_stock as low_stock_service
+from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database
 
 DESCRIPTION = (
@@ -35,6 +36,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
         try:
             yield
         finally:
+            state: AppState = _app.state.stockledger
+            await run_stop_callbacks(state.stop_callbacks, settings.shutdown_timeout_s)
             if owns_db:
                 await database.dispose()
 
@@ -52,7 +55,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )
-    app.state.stockledger = AppState(settings, database, secret, TokenVerifier(secret), limiter)
+    app.state.stockledger = AppState(settings, database, secret, verifier_for(settings, secret), limiter)
     errors.install(app)
     app.include_router(ops.router)
     app.include_router(token.router)

@@ -1,27 +1,37 @@
-"""The `stockledger` command: serve, migrate, token, apikey, purchases."""
+"""The `stockledger` command: serve, migrate, config, token, apikey, export, import, purchases."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.config import ConfigError, Settings
+from stockledger.config_check import (
+    check_settings,
+    check_unknown_variables,
+    describe_database_error,
+    effective_settings,
+)
 from stockledger.domain.ids import canonical_uuid
 from stockledger.service.purchase_import import ImportSummary, replay
+from stockledger.shutdown import exit_cleanly_after_signals
 from stockledger.store import apikeys
 from stockledger.store import purchases as purchase_store
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 from stockledger.store.sql import now_ms
 from stockledger.tokens import DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="stockledger: a Zettle-compatible inventory service on a stock ledger.", no_args_is_help=True
@@ -44,14 +54,30 @@ def fail(message: str) -> None:
 
 
 def load_settings(database_url: str | None = None, data_dir: str | None = None) -> Settings:
+    from pathlib import Path
+
     try:
-        settings = Settings.from_env()
+        check_unknown_variables()
+        settings = Settings.from_env().with_overrides(
+            database_url=database_url, data_dir=Path(data_dir) if data_dir else None
+        )
+        check_settings(settings)
     except ConfigError as exc:
         fail(str(exc))
         raise
-    from pathlib import Path
+    return settings
 
-    return settings.with_overrides(database_url=database_url, data_dir=Path(data_dir) if data_dir else None)
+
+def run_on_db(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`; a database that cannot be reached or opened ends the command with one sentence."""
+    try:
+        return asyncio.run(work)
+    except Exception as exc:
+        message = describe_database_error(exc, settings)
+        if message is None:
+            raise
+        fail(message)
+        raise
 
 
 def org_uuid(value: str) -> str:
@@ -74,26 +100,37 @@ def secret_of(settings: Settings) -> str:
 def migrate(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Apply database migrations."""
     settings = load_settings(database_url, data_dir)
-    asyncio.run(upgrade(settings.effective_database_url()))
+    run_on_db(settings, upgrade(settings.effective_database_url()))
     typer.echo("database is up to date")
+
+
+@app.command("config")
+def show_config(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Print the effective settings as KEY=value lines (secrets and passwords redacted)."""
+    settings = load_settings(database_url, data_dir)
+    for name, value in effective_settings(settings):
+        typer.echo(f"{name}={value}")
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="overrides STOCKLEDGER_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="overrides STOCKLEDGER_PORT")] = None,
-    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL)")] = 1,
+    workers: Annotated[int | None, typer.Option(help="overrides STOCKLEDGER_WORKERS")] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
     import uvicorn
 
-    settings = load_settings(database_url, data_dir).with_overrides(host=host, port=port)
+    settings = load_settings(database_url, data_dir).with_overrides(host=host, port=port, workers=workers)
     if not 0 < settings.port < 65536:
         fail(f"the port must be between 1 and 65535, got {settings.port}.")
+    if settings.workers < 1:
+        fail(f"--workers must be 1 or more, got {settings.workers}.")
     secret_of(settings)  # create (or check) the secret file before the workers start
-    asyncio.run(upgrade(settings.effective_database_url()))
+    run_on_db(settings, upgrade(settings.effective_database_url()))
+    exit_cleanly_after_signals()
     # Workers read their settings from the environment: hand over what the flags changed.
     os.environ["STOCKLEDGER_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
@@ -103,10 +140,11 @@ def serve(
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=workers if workers > 1 else None,
+        workers=settings.workers if settings.workers > 1 else None,
         access_log=False,
         log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+        # In-flight requests get this long to finish after SIGTERM; then they are cancelled.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_s),
     )
 
 
@@ -143,7 +181,7 @@ def _with_db(settings: Settings, work: object) -> object:
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return run_on_db(settings, run())
 
 
 @apikey_app.command("create")
@@ -331,4 +369,15 @@ def main() -> None:
         app()
     except ConfigError as exc:
         typer.echo(f"stockledger: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        # Commands that reach the database without `run_on_db` still end in one sentence.
+        try:
+            settings = Settings.from_env()
+        except ConfigError:
+            settings = Settings()
+        message = describe_database_error(exc, settings)
+        if message is None:
+            raise
+        typer.echo(f"stockledger: {message}", err=True)
         sys.exit(2)

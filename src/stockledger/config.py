@@ -63,9 +63,12 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{name} must be zero or more, got {raw!r}.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Settings:
     shutdown_timeout_s: float = 30.0
     rate_limit_per_s: float = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
+    workers: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -117,8 +121,10 @@ class Settings:
             jwt_org_claim=env.get("STOCKLEDGER_JWT_ORG_CLAIM") or "org",
             jwt_scope_claim=env.get("STOCKLEDGER_JWT_SCOPE_CLAIM") or "scope",
             log_level=(env.get("STOCKLEDGER_LOG_LEVEL") or "info").lower(),
+            shutdown_timeout_s=_float(env, "STOCKLEDGER_SHUTDOWN_TIMEOUT_S", 30.0),
             rate_limit_per_s=_float(env, "STOCKLEDGER_RATE_LIMIT_PER_S", 0.0),
             rate_limit_burst=_int(env, "STOCKLEDGER_RATE_LIMIT_BURST", 0),
+            workers=_int(env, "STOCKLEDGER_WORKERS", 1),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
