@@ -203,12 +203,11 @@ async def bulk(
         )
         check_locations(all_locations, all_changes)
         tracked = await products.tracked_among(conn, actor.org, (pc.product_uuid for pc in product_changes))
-        starts: list[str] = []
-        stops: list[str] = []
+        toggles: list[tuple[str, bool]] = []  # tracking switches, in request order
         for pc in product_changes:  # simulate the tracking state in request order to validate
             if pc.tracking == "START_TRACKING":
                 if pc.product_uuid not in tracked:
-                    starts.append(pc.product_uuid)
+                    toggles.append((pc.product_uuid, True))
                 tracked.add(pc.product_uuid)
             for change in pc.changes:
                 if change.product_uuid not in tracked:
@@ -217,17 +216,21 @@ async def bulk(
                 if pc.product_uuid not in tracked:
                     raise not_tracked(pc.product_uuid, f"{pc.path}.productUuid")
                 tracked.discard(pc.product_uuid)
-                stops.append(pc.product_uuid)
-        for product in starts:
-            await tracking.set_tracking_locked(conn, actor, product, True, at_ms)
+                toggles.append((pc.product_uuid, False))
+        # Switches up to the last START run before the movements, the trailing STOPs after them:
+        # request order is kept, so the final tracking state is the one the request describes
+        # (e.g. STOP then START of one product leaves it tracked).
+        split = max((i + 1 for i, (_, on) in enumerate(toggles) if on), default=0)
+        for product, on in toggles[:split]:
+            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         await apply_locked(
             conn, actor, all_changes, all_locations, source=Source.BULK, external_uuid=None, at_ms=at_ms
         )
         answer = await _answer(
             conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in all_changes)
         )
-        for product in stops:
-            await tracking.set_tracking_locked(conn, actor, product, False, at_ms)
+        for product, on in toggles[split:]:
+            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         return answer
 
     return await db.write(work)
