@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
@@ -15,12 +16,25 @@ from stockledger.store.migrate import current_revision, head_revision
 router = APIRouter(tags=["Operations"])
 
 
-@router.get("/healthz")
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    """`ready` with the schema revision; otherwise why not (503)."""
+
+    status: str
+    revision: str | None = None
+    head: str | None = None
+    reason: str | None = None
+
+
+@router.get("/healthz", response_model=HealthOut)
 async def healthz() -> Response:
     return json_response({"status": "ok"})
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(request: Request) -> Response:
     """Ready when the database answers and its schema is at the newest migration."""
 
@@ -38,6 +52,10 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": "ready", "revision": revision})
 
 
-@router.get("/metrics", include_in_schema=True)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
