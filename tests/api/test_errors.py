@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -108,7 +110,7 @@ async def lenient_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_unexpected_exception_is_internal_error_without_stack_trace(
-    lenient_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    lenient_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, json_log: io.StringIO
 ) -> None:
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internals: /srv/app/db.py line 42")
@@ -119,3 +121,8 @@ async def test_unexpected_exception_is_internal_error_without_stack_trace(
     body = assert_error(response, 500, "INTERNAL_ERROR")
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert set(body) == {"developerMessage", "errorType"}
+    # The operator gets the traceback in the log, tied to the request by its id.
+    entries = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
+    [logged] = [e for e in entries if e["message"] == "unhandled error"]
+    assert logged["request_id"] == response.headers["x-request-id"]
+    assert "secret internals" in logged["exception"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,6 @@ from fastapi.routing import iter_route_contexts
 
 from stockledger.app import create_app
 from stockledger.config import Settings
-from stockledger.logging_setup import JSONFormatter
 from stockledger.store.db import Database
 from tests.conftest import TEST_SECRET, Api, new_uuid
 
@@ -122,22 +119,6 @@ async def test_every_response_carries_a_request_id(
     assert echoed.headers["x-request-id"] == "client-chosen.id_1"
     unsafe = await send(method, path, headers={"X-Request-ID": "bad id\twith spaces"})
     assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JSONFormatter())
-    logger = logging.getLogger("stockledger")
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield stream
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 async def test_log_lines_are_json_with_the_request_id(api: Api, json_log: io.StringIO) -> None:
