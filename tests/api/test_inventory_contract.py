@@ -120,10 +120,66 @@ async def test_since_as_iso_date_time_lists_only_later_changes(api: Api) -> None
     assert body["variants"] == [] and body["trackedProducts"] == [product]
 
 
-async def test_since_that_is_neither_integer_nor_date_is_rejected(api: Api) -> None:
-    response = await api.get("/inventory", params={"since": "yesterday"})
+@pytest.mark.parametrize(
+    "since", ["yesterday", "-1", "1.5", "²", "2026-11-26T10:00:00", str(2**63), "9" * 30]
+)
+async def test_since_that_is_neither_a_sequence_number_nor_an_instant_is_rejected(
+    api: Api, since: str
+) -> None:
+    response = await api.get("/inventory", params={"since": since})
     assert response.status_code == 400
     assert response.json()["violations"][0]["propertyName"] == "since"
+
+
+async def test_since_largest_sequence_number_lists_nothing(api: Api) -> None:
+    await api.track(new_uuid())
+    response = await api.get("/inventory", params={"since": str(2**63 - 1)})
+    assert response.status_code == 200 and response.json()["variants"] == []
+
+
+async def test_since_sees_balances_reappear_when_tracking_starts_again(api: Api) -> None:
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    await restock(api, product, variant, 4)
+    latest = (await api.get("/inventory")).json()["latest"]
+    assert (await api.delete(f"/organizations/self/inventory/products/{product}")).status_code == 204
+    await api.track(product)
+    body = (await api.get("/inventory", params={"since": latest})).json()
+    assert [(r["variantUuid"], r["balance"]) for r in body["variants"]] == [(variant, "4")]
+
+
+async def test_products_query_with_a_very_long_list(api: Api) -> None:
+    """Longer than one statement's parameter limit: answered in full, in order."""
+    products = sorted(new_uuid() for _ in range(3))
+    for product in products:
+        await api.track(product)
+        await restock(api, product, new_uuid(), 1)
+    listed = [new_uuid() for _ in range(40_000)] + products
+    response = await api.post("/organizations/self/inventory/products", json={"productUuids": listed})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["trackedProducts"] == products
+    assert [r["productUuid"] for r in body["variants"]] == products
+
+
+async def test_put_with_the_maximum_number_of_changes(api: Api) -> None:
+    product = new_uuid()
+    locs = await api.locations()
+    await api.track(product)
+    changes = [
+        {
+            "productUuid": product,
+            "variantUuid": new_uuid(),
+            "fromLocationUuid": locs["SUPPLIER"],
+            "toLocationUuid": locs["STORE"],
+            "change": "0.001",
+        }
+        for _ in range(1000)
+    ]
+    response = await api.put("/organizations/self/inventory", json={"changes": changes})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["variants"]) == 1000
+    assert {r["balance"] for r in response.json()["variants"]} == {"0.001"}
 
 
 @pytest.mark.parametrize("kind", ["STORE", "store", "Sold", "bin", "SUPPLIER"])

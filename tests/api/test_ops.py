@@ -129,3 +129,14 @@ async def test_log_lines_are_json_with_the_request_id(api: Api, json_log: io.Str
     access = next(entry for entry in mine if entry["message"] == "request")
     assert access["status"] == 200 and access["path"] == "/inventory" and access["method"] == "GET"
     assert {"time", "level", "logger"} <= set(access)
+
+
+@pytest.mark.parametrize("path", ["/healthz/", "/readyz/", "/metrics/", "/openapi.json/", "/users/me/"])
+async def test_public_routes_answer_with_trailing_slash_without_redirect(api: Api, path: str) -> None:
+    response = await api.get(path)
+    assert response.status_code == 200, response.text
+
+
+async def test_token_route_answers_with_trailing_slash(client: httpx.AsyncClient) -> None:
+    response = await client.post("/token/", data={"grant_type": "password"})
+    assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"

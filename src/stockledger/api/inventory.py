@@ -33,6 +33,8 @@ from stockledger.service.inventory import LocationRef, Since
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Inventory"])
 
+MAX_SEQ = 2**63 - 1  # sequence numbers are BIGINT
+
 
 def path_uuid(value: str, name: str) -> str:
     canonical = canonical_uuid(value)
@@ -45,8 +47,11 @@ def parse_since(raw: str | None) -> Since | None:
     """`since` is a previous `latest` (integer) or an ISO-8601 instant."""
     if raw is None or raw == "":
         return None
-    if raw.isdigit():
-        return Since(seq=int(raw))
+    if raw.isascii() and raw.isdigit():
+        seq = int(raw)
+        if seq > MAX_SEQ:
+            raise validation_error([Violation("since", "is larger than any sequence number")])
+        return Since(seq=seq)
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
