@@ -10,10 +10,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.app import create_app
 from stockledger.config import Settings
 from stockledger.store.db import Database
+from stockledger.store.tables import outbox
 from tests.conftest import TEST_SECRET, Api, new_uuid
 
 DOCS_ROUTES = {"/openapi.json", "/swagger", "/docs/oauth2-redirect"}
@@ -140,3 +143,43 @@ async def test_public_routes_answer_with_trailing_slash_without_redirect(api: Ap
 async def test_token_route_answers_with_trailing_slash(client: httpx.AsyncClient) -> None:
     response = await client.post("/token/", data={"grant_type": "password"})
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
+
+
+def _sample(text: str, name: str, labels: str) -> float:
+    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix) :])
+    return 0.0
+
+
+async def test_metrics_count_committed_movements_only(api: Api) -> None:
+    locs = await api.locations()
+    product = new_uuid()
+    await api.track(product)
+    before = _sample((await api.client.get("/metrics")).text, "stockledger_movements_total", 'source="API"')
+    change = {
+        "productUuid": product,
+        "variantUuid": new_uuid(),
+        "fromLocationUuid": locs["SUPPLIER"],
+        "toLocationUuid": locs["STORE"],
+        "change": 1,
+    }
+    assert (await api.put("/organizations/self/inventory", json={"changes": [change] * 3})).status_code == 200
+    rejected = await api.put(
+        "/organizations/self/inventory", json={"changes": [change, {**change, "productUuid": new_uuid()}]}
+    )
+    assert rejected.status_code == 400
+    after = _sample((await api.client.get("/metrics")).text, "stockledger_movements_total", 'source="API"')
+    assert after - before == 3
+
+
+async def test_metrics_report_the_outbox_depth(api: Api, db: Database) -> None:
+    await api.track(new_uuid())  # an event waits in the outbox: no dispatcher runs in the tests
+
+    async def pending(conn: AsyncConnection) -> int:
+        stmt = select(func.count()).select_from(outbox).where(outbox.c.dispatched.is_(False))
+        return int(await conn.scalar(stmt) or 0)
+
+    depth = _sample((await api.client.get("/metrics")).text, "stockledger_outbox_depth", "")
+    assert depth == await db.read(pending) >= 1

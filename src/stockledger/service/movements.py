@@ -17,12 +17,13 @@ from stockledger.domain.errors import Violation, not_tracked, validation_error
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
+from stockledger.metrics import MOVEMENTS
 from stockledger.service import organizations, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, locations, movements, orgs, outbox, products
-from stockledger.store.db import Database
+from stockledger.store.db import Database, after_commit
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
@@ -94,6 +95,7 @@ async def apply_locked(
         at_ms=at_ms,
     )
     await _emit_balance_changed(conn, actor, changed, all_locations, external_uuid, at_ms)
+    after_commit(conn, lambda: MOVEMENTS.labels(source.value).inc(len(changes)))
     return Applied(changed, last_seq)
 
 
