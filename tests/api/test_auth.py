@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
@@ -156,3 +158,15 @@ async def test_wrong_grant_type_is_unsupported(api: Api, grant: str) -> None:
     response = await api.client.post("/token", data={"grant_type": grant, "assertion": "x"})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
+
+
+@pytest.mark.parametrize("variant", ["alg-none", "no-exp", "other-algorithm"])
+async def test_tokens_outside_the_accepted_form_are_unauthenticated(api: Api, variant: str) -> None:
+    claims = {"sub": api.sub, "org": api.org, "scope": "READ:PRODUCT", "exp": int(time.time()) + 600}
+    if variant == "alg-none":
+        token = jwt.encode(claims, key=None, algorithm="none")
+    elif variant == "no-exp":
+        token = jwt.encode({k: v for k, v in claims.items() if k != "exp"}, TEST_SECRET, algorithm="HS256")
+    else:
+        token = jwt.encode(claims, TEST_SECRET, algorithm="HS512")
+    assert_unauthenticated(await api.client.get("/inventory", headers={"Authorization": f"Bearer {token}"}))
