@@ -262,3 +262,22 @@ async def test_bad_uuid_in_path_is_rejected(api: Api) -> None:
     response = await api.get(f"/organizations/self/inventory/locations/{locs['STORE']}/products/not-a-uuid")
     assert response.status_code == 400
     assert response.json()["violations"][0]["propertyName"] == "productUuid"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_body_not_declared_as_json_says_how_to_send_it(
+    api: Api, db: Database, content_type: str
+) -> None:
+    _, _, good = await setup(api)
+    body = await assert_rejected(
+        api,
+        db,
+        "PUT",
+        PUT,
+        None,
+        content=json.dumps({"changes": [good]}),
+        headers={"Content-Type": content_type},
+    )
+    assert "application/json" in body["developerMessage"]
+    accepted = await api.put(PUT, content=json.dumps({"changes": [good]}), headers={"Content-Type": ""})
+    assert accepted.status_code == 200, accepted.text
