@@ -168,5 +168,5 @@ async def test_tokens_outside_the_accepted_form_are_unauthenticated(api: Api, va
     elif variant == "no-exp":
         token = jwt.encode({k: v for k, v in claims.items() if k != "exp"}, TEST_SECRET, algorithm="HS256")
     else:
-        token = jwt.encode(claims, TEST_SECRET, algorithm="HS512")
+        token = jwt.encode(claims, TEST_SECRET, algorithm="HS384")
     assert_unauthenticated(await api.client.get("/inventory", headers={"Authorization": f"Bearer {token}"}))
