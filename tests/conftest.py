@@ -216,3 +216,18 @@ def other_api(client: httpx.AsyncClient) -> Api:
 
 def new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres_only` exist only for the PostgreSQL backend (deselected, never skipped)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        if item.get_closest_marker("postgres_only") and backend != "postgres":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

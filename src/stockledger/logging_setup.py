@@ -60,3 +60,5 @@ def configure(level: str = "info") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic announces its dialect at INFO on every readiness probe; keep only its warnings.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

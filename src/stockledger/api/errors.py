@@ -46,6 +46,8 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "json_invalid":
         return "malformed JSON"
     if kind in {"model_attributes_type", "dict_type"}:
+        if isinstance(error.get("input"), bytes):  # the body was not parsed: not declared as JSON
+            return "must be a JSON object sent with Content-Type: application/json"
         return "must be a JSON object"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")

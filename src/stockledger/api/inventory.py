@@ -33,6 +33,8 @@ from stockledger.service.inventory import LocationRef, Since
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Inventory"])
 
+MAX_SEQ = 2**63 - 1  # sequence numbers are BIGINT
+
 
 def path_uuid(value: str, name: str) -> str:
     canonical = canonical_uuid(value)
@@ -46,9 +48,10 @@ def parse_since(raw: str | None) -> Since | None:
     if raw is None or raw == "":
         return None
     if raw.isascii() and raw.isdigit():
-        if len(raw) > MAX_SEQ_DIGITS:
-            raise validation_error([Violation("since", "is too large")])
-        return Since(seq=int(raw))
+        seq = int(raw)
+        if seq > MAX_SEQ:
+            raise validation_error([Violation("since", "is larger than any sequence number")])
+        return Since(seq=seq)
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
@@ -57,8 +60,6 @@ def parse_since(raw: str | None) -> Since | None:
         raise validation_error([Violation("since", "must include a time zone")])
     return Since(ms=int(moment.timestamp() * 1000))
 
-
-MAX_SEQ_DIGITS = 18  # sequence numbers are 64-bit integers
 
 SinceQuery = Query(None, description="A previous `latest`, or an ISO-8601 date-time")
 

@@ -226,6 +226,8 @@ async def get_product_levels(
 @router.delete(
     "/custom-low-stock/locations/{locationUuid}/products/{productUuid}/variants/{variantUuid}",
     status_code=202,
+    response_class=Response,
+    responses={202: {"description": "Accepted; the answer has no body"}},
 )
 async def delete_level(
     request: Request, locationUuid: str, productUuid: str, variantUuid: str, actor: Actor = Writer
@@ -236,7 +238,12 @@ async def delete_level(
     return Response(status_code=202)
 
 
-@router.post("/custom-low-stock/locations/{locationUuid}/delete", status_code=202)
+@router.post(
+    "/custom-low-stock/locations/{locationUuid}/delete",
+    status_code=202,
+    response_class=Response,
+    responses={202: {"description": "Accepted; the answer has no body"}},
+)
 async def delete_levels(
     request: Request, locationUuid: str, body: DeleteBatchIn, actor: Actor = Writer
 ) -> Response:

@@ -15,6 +15,7 @@ from stockledger.logging_setup import request_id_var
 from stockledger.metrics import LATENCY, REQUESTS
 
 access_log = logging.getLogger("stockledger.access")
+error_log = logging.getLogger("stockledger.api")
 REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -39,10 +40,12 @@ class Gateway:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
@@ -55,6 +58,15 @@ class Gateway:
                 await self._too_large(scope, receive, send_with_id)
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            # Answered here, not by the outermost error middleware, so the 500 carries the request id
+            # and its log line names the request; the body never holds the traceback.
+            error_log.exception("unhandled error", extra={"path": scope["path"]})
+            if started_response:
+                raise
+            await json_response(error_body("Internal error", "INTERNAL_ERROR"), 500)(
+                scope, receive, send_with_id
+            )
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from pydantic import BaseModel
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from stockledger.api.responses import json_response
 from stockledger.api.state import app_state
+from stockledger.metrics import OUTBOX_DEPTH
 from stockledger.store.migrate import current_revision, head_revision
+from stockledger.store.tables import outbox
 
 router = APIRouter(tags=["Operations"])
+log = logging.getLogger("stockledger.ops")
 
 
-@router.get("/healthz")
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    """`ready` with the schema revision; otherwise why not (503)."""
+
+    status: str
+    revision: str | None = None
+    head: str | None = None
+    reason: str | None = None
+
+
+@router.get("/healthz", response_model=HealthOut)
 async def healthz() -> Response:
     return json_response({"status": "ok"})
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(request: Request) -> Response:
     """Ready when the database answers and its schema is at the newest migration."""
 
@@ -38,6 +57,19 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": "ready", "revision": revision})
 
 
-@router.get("/metrics", include_in_schema=True)
-async def metrics() -> Response:
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    try:
+        OUTBOX_DEPTH.set(await app_state(request).db.read(_outbox_depth))
+    except Exception:  # an unreachable database must not hide the other metrics
+        log.warning("could not measure the outbox depth", exc_info=True)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _outbox_depth(conn: AsyncConnection) -> int:
+    stmt = select(func.count()).select_from(outbox).where(outbox.c.dispatched.is_(False))
+    return int(await conn.scalar(stmt) or 0)

@@ -51,7 +51,7 @@ async def token(
 
 
 @router.get("/users/self", response_model=UserOut)
-@router.get("/users/me", response_model=UserOut, include_in_schema=False)
+@router.get("/users/me", response_model=UserOut)
 async def users_self(request: Request) -> Response:
     actor = await authenticate(request)
     return json_response({"uuid": actor.sub, "organizationUuid": actor.org})

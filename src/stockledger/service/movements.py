@@ -17,12 +17,13 @@ from stockledger.domain.errors import Violation, not_tracked, validation_error
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
+from stockledger.metrics import MOVEMENTS
 from stockledger.service import low_stock, organizations, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, locations, movements, orgs, outbox, products
-from stockledger.store.db import Database
+from stockledger.store.db import Database, after_commit
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
@@ -95,6 +96,7 @@ async def apply_locked(
     )
     await _emit_balance_changed(conn, actor, changed, all_locations, external_uuid, at_ms)
     await low_stock.emit_crossings(conn, actor, changed, at_ms)
+    after_commit(conn, lambda: MOVEMENTS.labels(source.value).inc(len(changes)))
     return Applied(changed, last_seq)
 
 
@@ -204,12 +206,11 @@ async def bulk(
         )
         check_locations(all_locations, all_changes)
         tracked = await products.tracked_among(conn, actor.org, (pc.product_uuid for pc in product_changes))
-        starts: list[str] = []
-        stops: list[str] = []
+        toggles: list[tuple[str, bool]] = []  # tracking switches, in request order
         for pc in product_changes:  # simulate the tracking state in request order to validate
             if pc.tracking == "START_TRACKING":
                 if pc.product_uuid not in tracked:
-                    starts.append(pc.product_uuid)
+                    toggles.append((pc.product_uuid, True))
                 tracked.add(pc.product_uuid)
             for change in pc.changes:
                 if change.product_uuid not in tracked:
@@ -218,17 +219,21 @@ async def bulk(
                 if pc.product_uuid not in tracked:
                     raise not_tracked(pc.product_uuid, f"{pc.path}.productUuid")
                 tracked.discard(pc.product_uuid)
-                stops.append(pc.product_uuid)
-        for product in starts:
-            await tracking.set_tracking_locked(conn, actor, product, True, at_ms)
+                toggles.append((pc.product_uuid, False))
+        # Switches up to the last START run before the movements, the trailing STOPs after them:
+        # request order is kept, so the final tracking state is the one the request describes
+        # (e.g. STOP then START of one product leaves it tracked).
+        split = max((i + 1 for i, (_, on) in enumerate(toggles) if on), default=0)
+        for product, on in toggles[:split]:
+            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         await apply_locked(
             conn, actor, all_changes, all_locations, source=Source.BULK, external_uuid=None, at_ms=at_ms
         )
         answer = await _answer(
             conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in all_changes)
         )
-        for product in stops:
-            await tracking.set_tracking_locked(conn, actor, product, False, at_ms)
+        for product, on in toggles[split:]:
+            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         return answer
 
     return await db.write(work)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.movements import BalanceKey
-from stockledger.store.sql import upsert
+from stockledger.store.sql import chunked, upsert
 from stockledger.store.tables import balances, products
 
 
@@ -122,7 +122,17 @@ async def in_location(
     since_seq: int | None = None,
     since_ms: int | None = None,
 ) -> list[BalanceRow]:
-    stmt = location_query(
-        org, location_uuid, product_filter=product_filter, since_seq=since_seq, since_ms=since_ms
-    )
-    return [BalanceRow(p, v, int(u)) for p, v, u in (await conn.execute(stmt)).all()]  # type: ignore[call-overload]
+    # A long product filter is queried in sorted chunks: their answers concatenate in product order.
+    filters = [None] if product_filter is None else list(chunked(sorted(set(product_filter))))
+    rows: list[BalanceRow] = []
+    for part in filters:
+        stmt = location_query(
+            org,
+            location_uuid,
+            product_filter=None if part is None else list(part),
+            since_seq=since_seq,
+            since_ms=since_ms,
+        )
+        result = (await conn.execute(stmt)).all()  # type: ignore[call-overload]
+        rows.extend(BalanceRow(p, v, int(u)) for p, v, u in result)
+    return rows

@@ -28,6 +28,14 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
 
+_AFTER_COMMIT = "stockledger.after_commit"
+
+
+def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
+    """Run `hook` once the current transaction has committed (never if it rolls back or is retried)."""
+    conn.info[_AFTER_COMMIT].append(hook)
+
+
 def _is_transient(exc: BaseException) -> bool:
     """Deadlock / serialization failure (PostgreSQL) or database locked (SQLite)."""
     if isinstance(exc, DBAPIError):
@@ -103,7 +111,13 @@ class Database:
         for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
             try:
                 async with engine.begin() as conn:
-                    return await work(conn)
+                    # Hooks of an attempt that rolls back are dropped with it.
+                    hooks: list[Callable[[], None]] = []
+                    conn.info[_AFTER_COMMIT] = hooks
+                    result = await work(conn)
+                for hook in hooks:
+                    hook()
+                return result
             except (DBAPIError, OperationalError) as exc:
                 if not _is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
                     raise

@@ -7,18 +7,18 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.store.sql import now_ms, upsert
+from stockledger.store.sql import chunked, now_ms, upsert
 from stockledger.store.tables import products
 
 
 async def tracked_among(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> set[str]:
-    wanted = sorted(set(product_uuids))
-    if not wanted:
-        return set()
-    stmt = select(products.c.product_uuid).where(
-        products.c.org_uuid == org, products.c.tracked.is_(True), products.c.product_uuid.in_(wanted)
-    )
-    return set((await conn.scalars(stmt)).all())
+    found: set[str] = set()
+    for part in chunked(sorted(set(product_uuids))):
+        stmt = select(products.c.product_uuid).where(
+            products.c.org_uuid == org, products.c.tracked.is_(True), products.c.product_uuid.in_(part)
+        )
+        found.update((await conn.scalars(stmt)).all())
+    return found
 
 
 async def all_tracked(conn: AsyncConnection, org: str) -> list[str]:

@@ -1,0 +1,140 @@
+"""Over a real socket: `stockledger serve` on a free port runs the seed walkthrough and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stockledger.tokens import mint_access_token
+
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLEDGER_")}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    process: subprocess.Popen[str]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    port = free_port()
+    data_dir = tmp_path / "data"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stockledger", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env=clean_env(STOCKLEDGER_LOG_LEVEL="info"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    try:
+        while True:
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield Server(base_url, data_dir, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_seed_walkthrough_over_a_real_socket_then_clean_stop(server: Server) -> None:
+    secret_file = server.data_dir / "secret"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    org = "0b9a7d1e-3c55-4c1f-9c7a-5f0e2b6a1d10"
+    token = mint_access_token(secret_file.read_text().strip(), org=org)
+    headers = {"Authorization": f"Bearer {token}"}
+    product, variant = "d5b1a7f0-1f7e-11ee-8c90-0242ac120002", "e0c5c6a4-1f7e-11ee-8c90-0242ac120002"
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=10, follow_redirects=False) as http:
+        assert http.get("/readyz").status_code == 200
+        locations = http.get("/organizations/self/locations/")
+        assert locations.status_code == 200
+        locs = {loc["type"]: loc["uuid"] for loc in locations.json()}
+        assert http.post("/organizations/self/inventory", json={"productUuid": product}).status_code == 200
+
+        def move(src: str, dst: str, change: object) -> httpx.Response:
+            body = {
+                "changes": [
+                    {
+                        "productUuid": product,
+                        "variantUuid": variant,
+                        "fromLocationUuid": locs[src],
+                        "toLocationUuid": locs[dst],
+                        "change": change,
+                    }
+                ]
+            }
+            return http.put("/organizations/self/inventory", json=body)
+
+        assert move("SUPPLIER", "STORE", 10).json()["variants"][0]["balance"] == "10"
+        assert move("STORE", "SOLD", "2.5").json()["variants"][0]["balance"] == "7.5"
+        store = http.get(f"/organizations/self/inventory/locations/{locs['STORE']}/")
+        assert store.status_code == 200
+        body = store.json()
+        assert body["trackedProducts"] == [product]
+        assert body["variants"][0]["balance"] == "7.5" and body["latest"] > 0
+        later = http.get("/inventory", params={"since": body["latest"]}).json()
+        assert later["variants"] == [] and later["trackedProducts"] == [product]
+        assert "request_id" not in http.get("/users/self").text
+
+    server.process.send_signal(signal.SIGTERM)
+    _, stderr = server.process.communicate(timeout=15)
+    # uvicorn re-raises the signal after its graceful shutdown, so -SIGTERM is a clean exit too.
+    assert server.process.returncode in {0, -signal.SIGTERM}, stderr
+    entries = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert any(e["message"] == "Application shutdown complete." for e in entries)
+    assert not any(e["level"] in {"error", "critical"} for e in entries), stderr
+    assert not any(e["logger"].startswith("alembic") for e in entries), "readiness probes stay quiet"
+    requests = [e for e in entries if e.get("message") == "request"]
+    assert any(e["path"] == "/organizations/self/inventory" and e["status"] == 200 for e in requests)
+    assert all(e.get("request_id") for e in requests)
+
+
+def test_python_dash_m_shows_help() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stockledger", "--help"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "migrate", "token", "apikey"):
+        assert command in result.stdout

@@ -1,0 +1,83 @@
+"""Pure rules: UUID canonical form, netting of movements in lock order, error paths, settings, tokens."""
+
+from __future__ import annotations
+
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+
+from stockledger.api.errors import property_path
+from stockledger.config import ConfigError, Settings
+from stockledger.domain.ids import canonical_uuid, new_location_uuid
+from stockledger.domain.locations import parse_location_type
+from stockledger.domain.movements import Change, net_deltas
+from stockledger.tokens import TokenError, mint_access_token, parse_ttl, verify_access_token
+
+
+def test_uuids_are_canonical_lowercase_and_malformed_ones_refused() -> None:
+    value = str(uuid.uuid4())
+    assert canonical_uuid(value.upper()) == value
+    for bad in ("", "x", value[:-1], value.replace("-", ""), "{" + value + "}", 5, None):
+        assert canonical_uuid(bad) is None
+
+
+def test_location_uuids_are_version_one() -> None:
+    assert uuid.UUID(new_location_uuid()).version == 1
+
+
+def test_location_types_in_any_case() -> None:
+    assert parse_location_type("sUpPlIeR") == "SUPPLIER"
+    assert parse_location_type("shelf") is None
+
+
+def test_net_deltas_sum_per_balance_in_sorted_key_order() -> None:
+    changes = [
+        Change("p", "v", "b", "a", 5000),
+        Change("p", "v", "a", "c", 2000),
+        Change("p", "w", "a", "b", 1),
+    ]
+    deltas = net_deltas(changes)
+    assert list(deltas) == sorted(deltas)
+    assert deltas == {
+        ("a", "p", "v"): 3000,
+        ("a", "p", "w"): -1,
+        ("b", "p", "v"): -5000,
+        ("b", "p", "w"): 1,
+        ("c", "p", "v"): 2000,
+    }
+    assert sum(deltas.values()) == 0  # a movement creates nothing: it only moves
+
+
+def test_a_change_is_positive_between_distinct_locations() -> None:
+    with pytest.raises(AssertionError):
+        Change("p", "v", "a", "b", 0)
+    with pytest.raises(AssertionError):
+        Change("p", "v", "a", "a", 1)
+
+
+def test_violation_paths_use_zettle_notation() -> None:
+    assert property_path(("body", "productChanges", 0, "variantChanges", 1, "change")) == (
+        "productChanges[0].variantChanges[1].change"
+    )
+    assert property_path(("query", "since")) == "since"
+
+
+def test_generated_secret_file_is_private_and_reused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    secret = settings.resolve_secret()
+    path = tmp_path / "data" / "secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(secret) >= 40 and settings.resolve_secret() == secret
+    path.chmod(0o644)
+    with pytest.raises(ConfigError):
+        settings.resolve_secret()
+
+
+def test_ttl_and_expiry() -> None:
+    assert [parse_ttl(t) for t in ("2h", "30m", "45s", "1d", "90")] == [7200, 1800, 45, 86400, 90]
+    org = str(uuid.uuid4())
+    assert verify_access_token("s" * 40, mint_access_token("s" * 40, org=org)).org == org
+    with pytest.raises(TokenError):
+        verify_access_token("s" * 40, mint_access_token("s" * 40, org=org, ttl_s=10, now_s=1000))
