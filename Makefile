@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test lint typecheck unit install install-test bench clean
+.PHONY: soak serve test lint typecheck unit install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(VENV)/.installed-test
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Long reliability runs (repeated crashes, many processes): on demand and before a release.
+soak: $(VENV)/.installed-test
+	STOCKLEDGER_TEST_SOAK=1 $(BIN)/python -m pytest -q tests/soak $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .stockledger .pytest_cache .mypy_cache .ruff_cache

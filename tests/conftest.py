@@ -32,6 +32,8 @@ TEST_SECRET = "test-secret-" + "x" * 40
 PG_ADMIN_DSN = os.environ.get("STOCKLEDGER_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite", "postgres"]
+# The long runs of tests/soak are collected only by `make soak` (STOCKLEDGER_TEST_SOAK=1).
+collect_ignore = [] if os.environ.get("STOCKLEDGER_TEST_SOAK") == "1" else ["soak"]
 
 
 def _pg_url(dbname: str) -> str:

@@ -64,12 +64,13 @@ async def _load(
     await asyncio.gather(*(worker(i) for i in range(LOAD_CONCURRENCY)))
 
 
-async def test_kill_9_under_load_loses_no_acknowledged_request_and_half_applies_none(
-    database_url: str, db: Database, tmp_path: Path
-) -> None:
+async def crash_cycle(
+    database_url: str, db: Database, data_dir: Path, load_s: float = LOAD_BEFORE_KILL_S
+) -> int:
+    """Load a server, kill -9 it, check the ledger, restart it; returns the acknowledged requests."""
     org, product = str(uuid.uuid4()), str(uuid.uuid4())
     token = mint_access_token(TEST_SECRET, org=org)
-    server = real_server.start(database_url, tmp_path / "data")
+    server = real_server.start(database_url, data_dir)
     acknowledged: list[str] = []
     try:
         async with httpx.AsyncClient(
@@ -77,7 +78,7 @@ async def test_kill_9_under_load_loses_no_acknowledged_request_and_half_applies_
         ) as client:
             locs = await _setup(client, product)
         load = asyncio.create_task(_load(server.base_url, token, product, locs, acknowledged))
-        await asyncio.sleep(LOAD_BEFORE_KILL_S)
+        await asyncio.sleep(load_s)
         server.kill()
         await asyncio.wait_for(load, timeout=30)
     finally:
@@ -91,9 +92,16 @@ async def test_kill_9_under_load_loses_no_acknowledged_request_and_half_applies_
     await assert_ledger_invariant(db, org)
 
     # The service comes back on the same database and keeps working.
-    with real_server.running(database_url, tmp_path / "data") as restarted:
+    with real_server.running(database_url, data_dir) as restarted:
         async with httpx.AsyncClient(
             base_url=restarted.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
         ) as client:
             inventory = (await client.get("/inventory")).json()
             assert inventory["latest"] >= len(acknowledged) * CHANGES_PER_REQUEST
+    return len(acknowledged)
+
+
+async def test_kill_9_under_load_loses_no_acknowledged_request_and_half_applies_none(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    await crash_cycle(database_url, db, tmp_path / "data")

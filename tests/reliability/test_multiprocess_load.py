@@ -28,12 +28,18 @@ async def test_concurrent_processes_on_two_servers_end_exact_with_no_errors(
 ) -> None:
     if pg_database is None:
         pytest.skip("PostgreSQL is not reachable")  # under CI=true the pg_database fixture fails instead
-    database_url = pg_database
+    await run_processes(pg_database, tmp_path, CLIENT_PROCESSES, MOVES_PER_CLIENT)
+
+
+async def run_processes(
+    database_url: str, tmp_path: Path, clients: int, moves: int, servers: int = 2
+) -> None:
+    """`clients` processes × `moves` random movements against `servers` server processes; all exact."""
     db = Database(Settings(database_url=database_url).effective_database_url(), pool_size=2)
     org, product = str(uuid.uuid4()), str(uuid.uuid4())
     token = mint_access_token(TEST_SECRET, org=org)
     variants = [str(uuid.uuid4()) for _ in range(VARIANTS)]
-    with real_server.running(database_url, tmp_path / "data", workers=2) as server:
+    with real_server.running(database_url, tmp_path / "data", workers=servers) as server:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=server.base_url, headers=headers) as client:
             assert (
@@ -41,12 +47,12 @@ async def test_concurrent_processes_on_two_servers_end_exact_with_no_errors(
             )
             locations = [loc["uuid"] for loc in client.get("/organizations/self/locations").json()]
         context = multiprocessing.get_context("spawn")
-        with context.Pool(CLIENT_PROCESSES) as pool:
+        with context.Pool(clients) as pool:
             results = pool.starmap(
                 run_client,
                 [
-                    (server.base_url, token, product, variants, locations, MOVES_PER_CLIENT, seed)
-                    for seed in range(CLIENT_PROCESSES)
+                    (server.base_url, token, product, variants, locations, moves, seed)
+                    for seed in range(clients)
                 ],
             )
     statuses: Counter[int] = Counter()
@@ -54,7 +60,7 @@ async def test_concurrent_processes_on_two_servers_end_exact_with_no_errors(
     for client_expected, client_statuses in results:
         statuses.update(client_statuses)
         expected.update(client_expected)
-    assert statuses == Counter({200: CLIENT_PROCESSES * MOVES_PER_CLIENT}), statuses
+    assert statuses == Counter({200: clients * moves}), statuses
 
     try:
         await assert_ledger_invariant(db, org)
