@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from stockledger import __version__
-from stockledger.api import errors, inventory, ops, token
+from stockledger import __version__, web
+from stockledger.api import catalog, errors, inventory, ops, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
@@ -49,6 +49,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(inventory.router)
+    app.include_router(catalog.router)
+    web.install(app)
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -124,9 +124,39 @@ api_keys = Table(
     Index("ix_api_keys_org", "org_uuid"),
 )
 
+# ---- catalog (back office names; Extension) --------------------------------------------------
+# Names are optional decoration: balances never depend on them, pages fall back to UUIDs.
+
+catalog_products = Table(
+    "catalog_products",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+catalog_variants = Table(
+    "catalog_variants",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("variant_uuid", String(UUID_LEN), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("sku", String(255), nullable=True),
+    Column("barcode", String(255), nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_catalog_variants_org_sku", "org_uuid", "sku"),
+)
+
+# The back office sorts a store's stock by balance; this index serves that order.
+Index("ix_balances_org_location_units", balances.c.org_uuid, balances.c.location_uuid, balances.c.units)
+
 __all__ = [
     "api_keys",
     "balances",
+    "catalog_products",
+    "catalog_variants",
     "locations",
     "metadata",
     "movements",
