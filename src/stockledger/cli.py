@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.cli_catalog import catalog_app
 from stockledger.config import ConfigError, Settings
 from stockledger.domain.ids import canonical_uuid
 from stockledger.store import apikeys
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(catalog_app, name="catalog")
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
 DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]
