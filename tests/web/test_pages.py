@@ -31,7 +31,8 @@ async def stock_with_names(ui: Ui, items: list[tuple[str, str, str, int]]) -> di
 
 
 def row_names(html: str) -> list[str]:
-    return re.findall(r'<a href="/ui/variants/[^"]+">\s*([^<]+?)\s*</a>', html)
+    pattern = r'<a href="/ui/variants/[^"]+">\s*(?:<span class="uuid">)?([^<]+?)(?:</span>)?\s*</a>'
+    return re.findall(pattern, html)
 
 
 async def test_overview_lists_names_balances_and_falls_back_to_uuids(ui: Ui) -> None:
@@ -63,20 +64,49 @@ async def test_overview_searches_by_name_sku_and_uuid(ui: Ui) -> None:
     assert "Nothing matches" in empty.text
 
 
-async def test_overview_sorts_by_name_and_balance_and_pages(ui: Ui) -> None:
-    await stock_with_names(ui, [("Bravo", "-", "B", 30), ("Alpha", "-", "A", 20), ("Charlie", "-", "C", 10)])
-    assert row_names((await ui.client.get("/ui/stock")).text) == ["Alpha", "Bravo", "Charlie"]
-    assert row_names((await ui.client.get("/ui/stock?sort=-name")).text) == ["Charlie", "Bravo", "Alpha"]
-    assert row_names((await ui.client.get("/ui/stock?sort=balance")).text) == ["Charlie", "Alpha", "Bravo"]
-    assert row_names((await ui.client.get("/ui/stock?sort=-balance")).text) == ["Bravo", "Alpha", "Charlie"]
-    first = await ui.client.get("/ui/stock?size=10&page=1")
-    assert 'rel="next"' not in first.text
-    await stock_with_names(ui, [(f"Item {i:02d}", "-", f"I{i}", i + 1) for i in range(10)])
-    pages = [row_names((await ui.client.get(f"/ui/stock?size=10&page={n}")).text) for n in (1, 2)]
-    assert len(pages[0]) == 10 and len(pages[1]) == 3
-    assert not set(pages[0]) & set(pages[1])
-    assert 'rel="next"' in (await ui.client.get("/ui/stock?size=10&page=1")).text
-    assert (await ui.client.get("/ui/stock?page=zero&sort=bogus")).status_code == 200
+def next_link(html: str) -> str | None:
+    found = re.search(r'href="([^"]+)" rel="next"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+async def walk_pages(ui: Ui, url: str) -> list[list[str]]:
+    pages: list[list[str]] = []
+    next_url: str | None = url
+    while next_url:
+        html = (await ui.client.get(next_url)).text
+        pages.append(row_names(html))
+        next_url = next_link(html)
+    return pages
+
+
+async def test_overview_sorts_by_name_and_balance(ui: Ui) -> None:
+    await stock_with_names(ui, [("bravo", "-", "B", 30), ("Alpha", "-", "A", 20), ("Charlie", "-", "C", 10)])
+    assert row_names((await ui.client.get("/ui/stock")).text) == ["Alpha", "bravo", "Charlie"]
+    assert row_names((await ui.client.get("/ui/stock?sort=balance")).text) == ["Charlie", "Alpha", "bravo"]
+    assert row_names((await ui.client.get("/ui/stock?sort=-balance")).text) == ["bravo", "Alpha", "Charlie"]
+    assert (await ui.client.get("/ui/stock?sort=bogus&after=garbage&size=x")).status_code == 200
+
+
+async def test_overview_pages_through_named_then_unnamed_variants_without_gaps(ui: Ui) -> None:
+    await stock_with_names(ui, [(f"Item {i:02d}", "-", f"I{i}", (i * 7) % 5 + 1) for i in range(13)])
+    locs = await ui.api.locations()
+    unnamed = []
+    for i in range(4):
+        product, variant = str(uuid.uuid4()), str(uuid.uuid4())
+        await ui.api.track(product)
+        await ui.api.move(product, variant, locs["SUPPLIER"], locs["STORE"], i + 1)
+        unnamed.append(product)
+    everything = row_names((await ui.client.get("/ui/stock?size=100")).text)
+    assert len(everything) == 17
+    assert everything[:13] == [f"Item {i:02d}" for i in range(13)]
+    assert everything[13:] == sorted(unnamed)
+    for sort in ("name", "balance", "-balance"):
+        full = row_names((await ui.client.get(f"/ui/stock?size=100&sort={sort}")).text)
+        pages = await walk_pages(ui, f"/ui/stock?size=10&sort={sort}")
+        assert [len(p) for p in pages] == [10, 7], sort
+        assert [name for p in pages for name in p] == full, sort
+    exact = await walk_pages(ui, "/ui/stock?size=13")  # a page ending exactly on the last named row
+    assert [len(p) for p in exact] == [13, 4]
 
 
 async def test_overview_switches_between_store_locations_and_refuses_others(ui: Ui) -> None:

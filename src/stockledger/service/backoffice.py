@@ -49,7 +49,7 @@ async def stock_view(
     query: str,
     query_uuid: str | None,
     sort: ui_queries.StockSort,
-    offset: int,
+    cursor: ui_queries.Cursor | None,
     limit: int,
 ) -> StockView:
     await organizations.ensure(db, actor.org)
@@ -64,7 +64,7 @@ async def stock_view(
             query=query,
             query_uuid=query_uuid,
             sort=sort,
-            offset=offset,
+            cursor=cursor,
             limit=limit,
         )
         return StockView(stores_of(all_locations), store, page)

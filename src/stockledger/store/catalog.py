@@ -5,11 +5,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.sql import upsert
 from stockledger.store.tables import catalog_products, catalog_variants
+
+SORT_SEPARATOR = "\x1f"  # sorts below every printable character: "Mug" + variant before "Mug 2"
+
+
+def sort_key(product_name: str | None, variant_name: str | None) -> str | None:
+    """The stock page's name order: case-insensitive product name, then variant name."""
+    if not product_name:
+        return None
+    return product_name.casefold() + SORT_SEPARATOR + (variant_name or "").casefold()
+
+
+async def refresh_sort_keys(conn: AsyncConnection, org: str, product_uuid: str) -> None:
+    """Recompute the sort keys of a product's variants after its name or theirs changed."""
+    name = await conn.scalar(
+        select(catalog_products.c.name).where(
+            catalog_products.c.org_uuid == org, catalog_products.c.product_uuid == product_uuid
+        )
+    )
+    rows = (
+        await conn.execute(
+            select(
+                catalog_variants.c.variant_uuid, catalog_variants.c.name, catalog_variants.c.sort_key
+            ).where(catalog_variants.c.org_uuid == org, catalog_variants.c.product_uuid == product_uuid)
+        )
+    ).all()
+    for variant_uuid, variant_name, stored in rows:
+        wanted = sort_key(name, variant_name)
+        if wanted != stored:
+            await conn.execute(
+                update(catalog_variants)
+                .where(
+                    catalog_variants.c.org_uuid == org,
+                    catalog_variants.c.product_uuid == product_uuid,
+                    catalog_variants.c.variant_uuid == variant_uuid,
+                )
+                .values(sort_key=wanted)
+            )
 
 
 @dataclass(frozen=True)
@@ -41,6 +78,8 @@ async def merge_product(
             index_elements=["org_uuid", "product_uuid"], set_={"name": name, "updated_ms": at_ms}
         )
     await conn.execute(stmt)
+    if name is not None:
+        await refresh_sort_keys(conn, org, product_uuid)
 
 
 async def merge_variants(
@@ -68,6 +107,8 @@ async def merge_variants(
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
         await conn.execute(stmt)
+    if variants:
+        await refresh_sort_keys(conn, org, product_uuid)
 
 
 async def replace_product(
@@ -97,6 +138,7 @@ async def replace_product(
                     "sku": v.sku,
                     "barcode": v.barcode,
                     "updated_ms": at_ms,
+                    "sort_key": sort_key(name, v.name),
                 }
                 for v in variants
             ],

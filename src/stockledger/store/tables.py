@@ -145,12 +145,23 @@ catalog_variants = Table(
     Column("name", String(255), nullable=True),
     Column("sku", String(255), nullable=True),
     Column("barcode", String(255), nullable=True),
+    # casefold(product name) + U+001F + casefold(variant name); NULL while the product has no name.
+    # The stock page walks this index in order (keyset paging), so it stays fast at any size.
+    Column("sort_key", String(520), nullable=True),
     Column("updated_ms", BigInteger, nullable=False),
     Index("ix_catalog_variants_org_sku", "org_uuid", "sku"),
+    Index("ix_catalog_variants_org_sort", "org_uuid", "sort_key", "product_uuid", "variant_uuid"),
 )
 
-# The back office sorts a store's stock by balance; this index serves that order.
-Index("ix_balances_org_location_units", balances.c.org_uuid, balances.c.location_uuid, balances.c.units)
+# The back office pages a store's stock by balance (keyset on units, then the key); this index serves it.
+Index(
+    "ix_balances_org_location_units",
+    balances.c.org_uuid,
+    balances.c.location_uuid,
+    balances.c.units,
+    balances.c.product_uuid,
+    balances.c.variant_uuid,
+)
 
 __all__ = [
     "api_keys",

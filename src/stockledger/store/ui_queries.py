@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from stockledger.store.tables import balances, catalog_products, catalog_variants, movements, products
 
-StockSort = Literal["name", "-name", "balance", "-balance"]
-STOCK_SORTS: tuple[StockSort, ...] = ("name", "-name", "balance", "-balance")
+StockSort = Literal["name", "balance", "-balance"]
+STOCK_SORTS: tuple[StockSort, ...] = ("name", "balance", "-balance")
 MAX_PAGE_SIZE = 500  # a page is rendered as HTML; more rows than this help nobody
+
+# A keyset position: ("n", sort_key, product, variant) among named variants, ("u", product, variant)
+# among unnamed ones (listed after the named ones), ("b", units, product, variant) in balance order.
+Cursor = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -28,19 +33,114 @@ class StockRow:
 @dataclass(frozen=True)
 class StockPage:
     rows: list[StockRow]
-    has_next: bool
+    next_cursor: Cursor | None
 
 
-def _search_clause(query: str, uuid: str | None) -> Any:
-    if uuid is not None:
-        return or_(balances.c.product_uuid == uuid, balances.c.variant_uuid == uuid)
-    needle = query.lower()
-    return or_(
-        func.lower(catalog_products.c.name).contains(needle, autoescape=True),
-        func.lower(catalog_variants.c.name).contains(needle, autoescape=True),
-        func.lower(catalog_variants.c.sku).startswith(needle, autoescape=True),
-        catalog_variants.c.barcode == query,
+def _tracked(b: Any) -> Any:
+    """EXISTS: the balance's product is tracked (a semi-join the planners run as one index probe)."""
+    return (
+        select(products.c.product_uuid)
+        .where(
+            products.c.org_uuid == b.c.org_uuid,
+            products.c.product_uuid == b.c.product_uuid,
+            products.c.tracked.is_(True),
+        )
+        .exists()
     )
+
+
+def _in_store(org: str, location_uuid: str, cv: Any) -> Any:
+    """EXISTS: the catalog variant has a balance in the location, and its product is tracked."""
+    b = balances
+    return (
+        select(b.c.variant_uuid)
+        .where(
+            b.c.org_uuid == org,
+            b.c.location_uuid == location_uuid,
+            b.c.product_uuid == cv.c.product_uuid,
+            b.c.variant_uuid == cv.c.variant_uuid,
+            _tracked(b),
+        )
+        .exists()
+    )
+
+
+def _text_match(cv: Any, query: str) -> Any:
+    return or_(
+        cv.c.sort_key.contains(query.casefold(), autoescape=True),
+        func.lower(cv.c.sku).startswith(query.lower(), autoescape=True),
+        cv.c.barcode == query,
+    )
+
+
+def _named(b: Any) -> Any:
+    """EXISTS: the balance's variant has a catalog entry with a sort key (it is listed by name)."""
+    cv = aliased(catalog_variants)
+    return (
+        select(cv.c.variant_uuid)
+        .where(
+            cv.c.org_uuid == b.c.org_uuid,
+            cv.c.product_uuid == b.c.product_uuid,
+            cv.c.variant_uuid == b.c.variant_uuid,
+            cv.c.sort_key.is_not(None),
+        )
+        .exists()
+    )
+
+
+def _search_balances(stmt: Any, query: str, query_uuid: str | None) -> Any:
+    b = balances
+    if query_uuid is not None:
+        return stmt.where(or_(b.c.product_uuid == query_uuid, b.c.variant_uuid == query_uuid))
+    if query:
+        cv = aliased(catalog_variants)
+        match = (
+            select(cv.c.variant_uuid)
+            .where(
+                cv.c.org_uuid == b.c.org_uuid,
+                cv.c.product_uuid == b.c.product_uuid,
+                cv.c.variant_uuid == b.c.variant_uuid,
+                _text_match(cv, query),
+            )
+            .exists()
+        )
+        return stmt.where(match)
+    return stmt
+
+
+async def _details(
+    conn: AsyncConnection, org: str, location_uuid: str, keys: list[tuple[str, str]]
+) -> list[StockRow]:
+    """Balances and names of the page's keys, in the order given (a handful of primary-key probes)."""
+    if not keys:
+        return []
+    b, cv, cp = balances, catalog_variants, catalog_products
+    stmt = (
+        select(b.c.product_uuid, b.c.variant_uuid, b.c.units, cp.c.name, cv.c.name, cv.c.sku)
+        .select_from(
+            b.outerjoin(
+                cv,
+                and_(
+                    cv.c.org_uuid == b.c.org_uuid,
+                    cv.c.product_uuid == b.c.product_uuid,
+                    cv.c.variant_uuid == b.c.variant_uuid,
+                ),
+            ).outerjoin(cp, and_(cp.c.org_uuid == b.c.org_uuid, cp.c.product_uuid == b.c.product_uuid))
+        )
+        .where(
+            b.c.org_uuid == org,
+            b.c.location_uuid == location_uuid,
+            # Two plain IN lists (not a row-value IN): both engines probe the primary key with them.
+            # The answer may hold extra pairs of the cross product; only the asked keys are kept.
+            b.c.product_uuid.in_(sorted({p for p, _ in keys})),
+            b.c.variant_uuid.in_(sorted({v for _, v in keys})),
+        )
+    )
+    found = {
+        (r[0], r[1]): StockRow(r[0], r[1], int(r[2]), r[3], r[4], r[5])
+        for r in (await conn.execute(stmt)).all()
+    }
+    return [found[key] for key in keys if key in found]
 
 
 async def stock_page(
@@ -51,68 +151,69 @@ async def stock_page(
     query: str = "",
     query_uuid: str | None = None,
     sort: StockSort = "name",
-    offset: int = 0,
+    cursor: Cursor | None = None,
     limit: int = 50,
 ) -> StockPage:
-    """One page of the tracked balances of a location with their names.
+    """One page of the tracked balances of a location with their names, after `cursor`.
 
-    LIMIT/OFFSET over a total order (ties broken by the primary key, so pages never overlap);
-    the balance order is served by ix_balances_org_location_units, the name order is a top-N sort.
+    Keyset paging on an index walk: the name order follows ix_catalog_variants_org_sort, then the
+    unnamed variants in key order; the balance order follows ix_balances_org_location_units. Each
+    step is written as EXISTS probes so both SQLite and PostgreSQL walk the index and stop at the
+    page's end instead of joining every row first. The page's names come in a second small query.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    stmt = (
-        select(
-            balances.c.product_uuid,
-            balances.c.variant_uuid,
-            balances.c.units,
-            catalog_products.c.name,
-            catalog_variants.c.name,
-            catalog_variants.c.sku,
-        )
-        .select_from(
-            balances.join(
-                products,
-                and_(
-                    products.c.org_uuid == balances.c.org_uuid,
-                    products.c.product_uuid == balances.c.product_uuid,
-                ),
+    b, cv = balances, catalog_variants
+    if sort != "name":
+        descending = sort == "-balance"
+        keys = (b.c.units, b.c.product_uuid, b.c.variant_uuid)
+        stmt = select(*keys).where(b.c.org_uuid == org, b.c.location_uuid == location_uuid, _tracked(b))
+        stmt = _search_balances(stmt, query, query_uuid)
+        if cursor is not None and cursor[0] == "b":
+            position = (
+                tuple_(*keys) < tuple_(*cursor[1:]) if descending else tuple_(*keys) > tuple_(*cursor[1:])
             )
-            .outerjoin(
-                catalog_products,
-                and_(
-                    catalog_products.c.org_uuid == balances.c.org_uuid,
-                    catalog_products.c.product_uuid == balances.c.product_uuid,
-                ),
-            )
-            .outerjoin(
-                catalog_variants,
-                and_(
-                    catalog_variants.c.org_uuid == balances.c.org_uuid,
-                    catalog_variants.c.product_uuid == balances.c.product_uuid,
-                    catalog_variants.c.variant_uuid == balances.c.variant_uuid,
-                ),
-            )
+            stmt = stmt.where(position)
+        stmt = stmt.order_by(*(k.desc() if descending else k.asc() for k in keys)).limit(limit + 1)
+        found = (await conn.execute(stmt)).all()
+        rows = await _details(conn, org, location_uuid, [(r[1], r[2]) for r in found[:limit]])
+        after = ("b", *found[limit - 1]) if len(found) > limit else None
+        return StockPage(rows, after)
+
+    ordered: list[tuple[str, str, str | None]] = []  # (product, variant, sort key) in page order
+    if cursor is None or cursor[0] == "n":
+        named = select(cv.c.product_uuid, cv.c.variant_uuid, cv.c.sort_key).where(
+            cv.c.org_uuid == org, cv.c.sort_key.is_not(None), _in_store(org, location_uuid, cv)
         )
-        .where(
-            balances.c.org_uuid == org,
-            balances.c.location_uuid == location_uuid,
-            products.c.tracked.is_(True),
+        if query_uuid is not None:
+            named = named.where(or_(cv.c.product_uuid == query_uuid, cv.c.variant_uuid == query_uuid))
+        elif query:
+            named = named.where(_text_match(cv, query))
+        if cursor is not None:
+            named = named.where(
+                tuple_(cv.c.sort_key, cv.c.product_uuid, cv.c.variant_uuid) > tuple_(*cursor[1:])
+            )
+        named = named.order_by(cv.c.sort_key, cv.c.product_uuid, cv.c.variant_uuid).limit(limit + 1)
+        ordered = [(r[0], r[1], r[2]) for r in (await conn.execute(named)).all()]
+    if len(ordered) <= limit:
+        # The unnamed variants follow the named ones, in key order.
+        unnamed = select(b.c.product_uuid, b.c.variant_uuid).where(
+            b.c.org_uuid == org,
+            b.c.location_uuid == location_uuid,
+            _tracked(b),
+            ~_named(b),
         )
-    )
-    if query or query_uuid:
-        stmt = stmt.where(_search_clause(query, query_uuid))
-    keys = [balances.c.product_uuid, balances.c.variant_uuid]
-    if sort in ("balance", "-balance"):
-        units = balances.c.units.desc() if sort == "-balance" else balances.c.units.asc()
-        stmt = stmt.order_by(units, *keys)
-    else:
-        unnamed = catalog_products.c.name.is_(None)  # products without a name come last either way
-        names = [catalog_products.c.name, catalog_variants.c.name]
-        ordered = [n.desc() for n in names] if sort == "-name" else [n.asc() for n in names]
-        stmt = stmt.order_by(unnamed, *ordered, *keys)
-    rows = (await conn.execute(stmt.limit(limit + 1).offset(max(0, offset)))).all()
-    page = [StockRow(r[0], r[1], int(r[2]), r[3], r[4], r[5]) for r in rows[:limit]]
-    return StockPage(page, len(rows) > limit)
+        unnamed = _search_balances(unnamed, query, query_uuid)
+        if cursor is not None and cursor[0] == "u":
+            unnamed = unnamed.where(tuple_(b.c.product_uuid, b.c.variant_uuid) > tuple_(*cursor[1:]))
+        unnamed = unnamed.order_by(b.c.product_uuid, b.c.variant_uuid).limit(limit - len(ordered) + 1)
+        ordered += [(r[0], r[1], None) for r in (await conn.execute(unnamed)).all()]
+    page = ordered[:limit]
+    rows = await _details(conn, org, location_uuid, [(p, v) for p, v, _ in page])
+    after = None
+    if len(ordered) > limit:
+        p, v, key = page[-1]
+        after = ("n", key, p, v) if key is not None else ("u", p, v)
+    return StockPage(rows, after)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from stockledger.domain.quantity import format_units
 from stockledger.service import backoffice
 from stockledger.store.ui_queries import STOCK_SORTS, StockSort
 from stockledger.web import session
-from stockledger.web.params import int_param, uuid_param
+from stockledger.web.params import decode_cursor, encode_cursor, int_param, uuid_param
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
 
@@ -32,7 +32,7 @@ class StockParams:
     store: str | None
     query: str
     sort: StockSort
-    page: int
+    after: str  # the opaque keyset position of this page ("" = the first page)
     size: int
 
     def url(self, path: str = "/ui/stock", **changes: object) -> str:
@@ -40,11 +40,11 @@ class StockParams:
             "location": self.store or "",
             "q": self.query,
             "sort": self.sort,
-            "page": self.page,
+            "after": self.after,
             "size": self.size,
         }
         values.update(changes)
-        defaults = {"location": "", "q": "", "sort": "name", "page": 1, "size": PAGE_SIZE}
+        defaults = {"location": "", "q": "", "sort": "name", "after": "", "size": PAGE_SIZE}
         kept = {k: v for k, v in values.items() if v != defaults[k]}
         return path + (f"?{urlencode(kept)}" if kept else "")
 
@@ -56,7 +56,7 @@ def stock_params(request: Request) -> StockParams:
         uuid_param(request, "location"),
         request.query_params.get("q", "").strip()[:MAX_QUERY_LEN],
         sort,
-        int_param(request, "page", 1, low=1, high=1_000_000),
+        request.query_params.get("after", ""),
         int_param(request, "size", PAGE_SIZE, low=10, high=500),
     )
 
@@ -70,7 +70,7 @@ async def _view(request: Request, user: session.UiUser, params: StockParams) -> 
         query=params.query,
         query_uuid=canonical_uuid(params.query),
         sort=params.sort,
-        offset=(params.page - 1) * params.size,
+        cursor=decode_cursor(params.after),
         limit=params.size,
     )
 
@@ -89,6 +89,7 @@ async def stock(request: Request) -> Response:
             "title": f"Stock · {view.store.name}",
             "view": view,
             "params": params,
+            "next_after": encode_cursor(view.page.next_cursor),
         },
     )
 
@@ -113,7 +114,7 @@ async def stock_csv(request: Request) -> Response:
                 format_units(row.units),
             ]
         )
-    filename = f"stock-{view.store.uuid[:8]}-page{params.page}.csv"
+    filename = f"stock-{view.store.uuid[:8]}.csv"
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -32,14 +32,22 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=True),
         sa.Column("sku", sa.String(length=255), nullable=True),
         sa.Column("barcode", sa.String(length=255), nullable=True),
+        sa.Column("sort_key", sa.String(length=520), nullable=True),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("org_uuid", "product_uuid", "variant_uuid", name=op.f("pk_catalog_variants")),
     )
     with op.batch_alter_table("catalog_variants", schema=None) as batch_op:
         batch_op.create_index("ix_catalog_variants_org_sku", ["org_uuid", "sku"], unique=False)
+        batch_op.create_index(
+            "ix_catalog_variants_org_sort",
+            ["org_uuid", "sort_key", "product_uuid", "variant_uuid"],
+            unique=False,
+        )
     with op.batch_alter_table("balances", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_balances_org_location_units", ["org_uuid", "location_uuid", "units"], unique=False
+            "ix_balances_org_location_units",
+            ["org_uuid", "location_uuid", "units", "product_uuid", "variant_uuid"],
+            unique=False,
         )
 
 
@@ -47,6 +55,7 @@ def downgrade() -> None:
     with op.batch_alter_table("balances", schema=None) as batch_op:
         batch_op.drop_index("ix_balances_org_location_units")
     with op.batch_alter_table("catalog_variants", schema=None) as batch_op:
+        batch_op.drop_index("ix_catalog_variants_org_sort")
         batch_op.drop_index("ix_catalog_variants_org_sku")
     op.drop_table("catalog_variants")
     op.drop_table("catalog_products")
