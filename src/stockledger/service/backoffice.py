@@ -177,6 +177,13 @@ async def store_locations(db: Database, actor: Actor) -> list[Location]:
     return await db.read(work)
 
 
+async def variant_label(db: Database, actor: Actor, product: str, variant: str) -> ui_queries.VariantNames:
+    async def work(conn: AsyncConnection) -> ui_queries.VariantNames:
+        return await ui_queries.variant_names(conn, actor.org, product, variant)
+
+    return await db.read(work)
+
+
 def adjustment_change(
     all_locations: list[Location], store: Location, kind: Adjustment, product: str, variant: str, units: int
 ) -> Change:

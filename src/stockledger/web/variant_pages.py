@@ -17,6 +17,7 @@ from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
 from stockledger.service import backoffice
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
+from stockledger.store.ui_queries import VariantNames
 from stockledger.web import session
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import int_param, uuid_param
@@ -68,9 +69,14 @@ async def variant_page(request: Request, product: str, variant: str) -> Response
 
 
 def _form_context(
-    user: session.UiUser, stores: list[Any], values: dict[str, str], errors: dict[str, str]
+    user: session.UiUser,
+    stores: list[Any],
+    values: dict[str, str],
+    errors: dict[str, str],
+    label: VariantNames | None = None,
 ) -> dict[str, Any]:
     return {
+        "label": label,
         "user": user,
         "active": "adjust",
         "title": "Adjust stock",
@@ -95,7 +101,11 @@ async def adjust_form(request: Request) -> Response:
         "quantity": "",
         "reference": "",
     }
-    return page(request, "adjust.html", _form_context(user, stores, values, {}))
+    product, variant = canonical_uuid(values["product"]), canonical_uuid(values["variant"])
+    label = None
+    if product and variant:
+        label = await backoffice.variant_label(app_state(request).db, user.actor, product, variant)
+    return page(request, "adjust.html", _form_context(user, stores, values, {}, label))
 
 
 def _field_of(property_name: str) -> str:
