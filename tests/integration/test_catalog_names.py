@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stockledger.cli import app as cli
 from stockledger.service import catalog
@@ -19,6 +22,7 @@ from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+T = TypeVar("T")
 
 
 def first_purchase() -> dict[str, object]:
@@ -82,6 +86,16 @@ async def test_remember_from_purchase_skips_bad_lines_and_keeps_known_names(db: 
     assert await db.write(no_lines) == 0
 
 
+def in_own_thread(work: Callable[[], T]) -> T:
+    """The CLI runs its own event loop; the test session's loop may be running in this thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def invoke_cli(args: list[str]) -> Result:
+    return in_own_thread(lambda: CliRunner().invoke(cli, args))
+
+
 @pytest.fixture
 def sqlite_cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STOCKLEDGER_DATA_DIR", str(tmp_path / "data"))
@@ -99,7 +113,7 @@ def test_catalog_import_merges_rows_and_reports_skipped_ones(sqlite_cli_env: Pat
         "not-a-uuid,Broken,,,,\n"
         f"{product},,bad-variant,,,\n"
     )
-    result = CliRunner().invoke(cli, ["catalog", "import", str(csv_file), "--org", org])
+    result = invoke_cli(["catalog", "import", str(csv_file), "--org", org])
     assert result.exit_code == 0, result.output
     assert "imported 2 rows: 1 products, 1 variants; skipped 2 rows" in result.output
     assert "line 4: productUuid is not a UUID" in result.output
@@ -114,7 +128,7 @@ def test_catalog_import_merges_rows_and_reports_skipped_ones(sqlite_cli_env: Pat
         finally:
             await database.dispose()
 
-    entry = asyncio.run(read_back())
+    entry = in_own_thread(lambda: asyncio.run(read_back()))
     assert entry is not None and entry.name == "Candle"
     assert entry.variants == [catalog_store.CatalogVariant(variant, "Vanilla", "CAN-V", "5012345678900")]
 
@@ -122,6 +136,6 @@ def test_catalog_import_merges_rows_and_reports_skipped_ones(sqlite_cli_env: Pat
 def test_catalog_import_refuses_a_file_without_the_product_column(sqlite_cli_env: Path) -> None:
     csv_file = sqlite_cli_env / "names.csv"
     csv_file.write_text("name,sku\nCandle,CAN\n")
-    result = CliRunner().invoke(cli, ["catalog", "import", str(csv_file), "--org", str(uuid.uuid4())])
+    result = invoke_cli(["catalog", "import", str(csv_file), "--org", str(uuid.uuid4())])
     assert result.exit_code == 2
     assert "no productUuid column" in result.output
