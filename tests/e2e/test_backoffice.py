@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import expect
+import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import IN_CI, sign_in
 from tests.e2e.server import Server
+
+# Playwright is a test extra: without it these tests are skipped, except under CI where they must run.
+if IN_CI:
+    from playwright.sync_api import expect
+else:
+    expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def test_sign_in_shows_the_stock_overview(page: Any, server: Server) -> None:
