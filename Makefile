@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: soak serve test lint typecheck unit install install-test bench clean
+.PHONY: soak serve test lint typecheck unit install install-test bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint typecheck
 # Long reliability runs (repeated crashes, many processes): on demand and before a release.
 soak: $(VENV)/.installed-test
 	STOCKLEDGER_TEST_SOAK=1 $(BIN)/python -m pytest -q tests/soak $(PYTEST_ARGS)
+
+# PNGs of every back-office page in docs/screenshots/ (needs /usr/bin/chromium).
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .stockledger .pytest_cache .mypy_cache .ruff_cache

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from stockledger import __version__
-from stockledger.api import errors, inventory, low_stock, ops, purchases, token
+from stockledger import __version__, web
+from stockledger.api import catalog, errors, inventory, low_stock, ops, purchases, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
@@ -62,6 +62,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(inventory.router)
     app.include_router(purchases.router)
     app.include_router(low_stock.router)
+    app.include_router(catalog.router)
+    web.install(app)
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
     return app

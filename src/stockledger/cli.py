@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.cli_catalog import catalog_app
 from stockledger.config import ConfigError, Settings
 from stockledger.config_check import (
     check_settings,
@@ -42,6 +43,7 @@ purchases_app = typer.Typer(
     help="Record point-of-sale purchases: Zettle connection, replay.", no_args_is_help=True
 )
 app.add_typer(purchases_app, name="purchases")
+app.add_typer(catalog_app, name="catalog")
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
 DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]

@@ -231,3 +231,15 @@ async def test_purchase_routes_are_documented(api: Api) -> None:
     paths = (await api.client.get("/openapi.json")).json()["paths"]
     assert "requestBody" in paths["/organizations/{org}/purchases"]["post"]
     assert "/webhooks/zettle/{org}" in paths
+
+
+async def test_recorded_purchase_fills_catalog_names_for_the_back_office(api: Api) -> None:
+    document = json.loads(FIXTURE_LINES[0])
+    product = document["products"][0]["productUuid"]
+    await api.track(product)
+    document["purchaseUuid"] = new_uuid()
+    assert (await api.post("/organizations/self/purchases", json=document)).status_code == 200
+    entry = await api.get(f"/organizations/self/catalog/products/{product}")
+    assert entry.status_code == 200, entry.text
+    assert entry.json()["name"] == "T-shirt"
+    assert {v["name"] for v in entry.json()["variants"]} == {"Small", "Medium"}

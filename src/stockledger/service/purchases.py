@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import Source
 from stockledger.domain.purchases import parse_purchase, plan_purchase, publishable
-from stockledger.service import organizations
+from stockledger.service import catalog, organizations
 from stockledger.service.context import Actor
 from stockledger.service.movements import apply_locked
 from stockledger.store import locations, orgs, outbox, products, purchases
@@ -91,6 +91,7 @@ async def record(
             at_ms=at_ms,
         )
         await outbox.append(conn, org, PURCHASE_CREATED, payload, at_ms)
+        await catalog.remember_from_purchase(conn, org, document)  # names for the back office
         result = plan.result(purchase.purchase_uuid)
         await purchases.insert(conn, org, purchase.purchase_uuid, channel.value, result, at_ms)
         return Recorded(result, replayed=False)

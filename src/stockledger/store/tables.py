@@ -162,3 +162,42 @@ low_stock_levels = Table(
         "ix_low_stock_levels_alerted", "org_uuid", "location_uuid", "alert", "product_uuid", "variant_uuid"
     ),
 )
+
+# ---- catalog (back office names; Extension) --------------------------------------------------
+# Names are optional decoration: balances never depend on them, pages fall back to UUIDs.
+
+catalog_products = Table(
+    "catalog_products",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+catalog_variants = Table(
+    "catalog_variants",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("product_uuid", String(UUID_LEN), primary_key=True),
+    Column("variant_uuid", String(UUID_LEN), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("sku", String(255), nullable=True),
+    Column("barcode", String(255), nullable=True),
+    # casefold(product name) + U+001F + casefold(variant name); NULL while the product has no name.
+    # The stock page walks this index in order (keyset paging), so it stays fast at any size.
+    Column("sort_key", String(520), nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_catalog_variants_org_sku", "org_uuid", "sku"),
+    Index("ix_catalog_variants_org_sort", "org_uuid", "sort_key", "product_uuid", "variant_uuid"),
+)
+
+# The back office pages a store's stock by balance (keyset on units, then the key); this index serves it.
+Index(
+    "ix_balances_org_location_units",
+    balances.c.org_uuid,
+    balances.c.location_uuid,
+    balances.c.units,
+    balances.c.product_uuid,
+    balances.c.variant_uuid,
+)

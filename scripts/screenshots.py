@@ -1,0 +1,98 @@
+"""Start stockledger with demo data, sign in with headless Chromium and save PNGs of each back-office page.
+
+Usage: `make screenshots` (writes docs/screenshots/*.png). Needs /usr/bin/chromium and the test extras.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in  # noqa: E402
+from tests.e2e.server import Server, running_server  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+CATALOG = [
+    ("Organic cotton T-shirt", [("Small", "TEE-S", 24), ("Medium", "TEE-M", 31), ("Large", "TEE-L", 18)]),
+    ("Ceramic mug", [("Blue", "MUG-B", 40), ("Sand", "MUG-S", 0)]),
+    ("Single-origin coffee beans", [("250 g", "COF-250", 56), ("1 kg", "COF-1K", 9)]),
+    ("Beeswax candle", [("Vanilla", "CAN-V", 12), ("Cedar", "CAN-C", 7)]),
+    ("Linen tea towel", [("Striped", "TT-S", 15)]),
+    ("Loose-leaf green tea", [("100 g", "TEA-G100", "12.5")]),
+]
+
+
+def seed(server: Server) -> tuple[str, str]:
+    """The demo catalog with a few weeks' worth of movements on one variant (for the chart)."""
+    products: dict[str, tuple[str, list[str]]] = {}
+    for name, variants in CATALOG:
+        products[name] = server.add_product(name, variants)
+    product, variants = products["Organic cotton T-shirt"]
+    medium = variants[1]
+    with server.api() as api:
+        locs = {loc["type"]: loc["uuid"] for loc in api.get("/organizations/self/locations").json()}
+        steps = [("STORE", "SOLD", 3), ("STORE", "SOLD", 5), ("SUPPLIER", "STORE", 12), ("STORE", "SOLD", 7),
+                 ("STORE", "BIN", 1), ("STORE", "SOLD", 9), ("STORE", "SOLD", 4), ("SUPPLIER", "STORE", 20),
+                 ("STORE", "SOLD", 6), ("STORE", "SOLD", 8)]  # fmt: skip
+        for i, (src, dst, qty) in enumerate(steps):
+            change = {
+                "productUuid": product,
+                "variantUuid": medium,
+                "fromLocationUuid": locs[src],
+                "toLocationUuid": locs[dst],
+                "change": qty,
+            }
+            body = {"changes": [change], "externalUuid": f"demo-{i + 1:03d}"}
+            api.put("/organizations/self/inventory", json=body).raise_for_status()
+        # One product known only by its UUIDs: pages fall back to them.
+        unnamed = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+        api.post("/organizations/self/inventory", json={"productUuid": unnamed}).raise_for_status()
+        change = {
+            "productUuid": unnamed,
+            "variantUuid": "0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
+            "fromLocationUuid": locs["SUPPLIER"],
+            "toLocationUuid": locs["STORE"],
+            "change": 3,
+        }
+        api.put("/organizations/self/inventory", json={"changes": [change]}).raise_for_status()
+    return product, medium
+
+
+def main() -> None:
+    if not CHROMIUM.exists():
+        sys.exit(f"{CHROMIUM} is missing: install Debian's chromium package first")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as server:
+        product, variant = seed(server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            context = browser.new_context(base_url=server.base_url, viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto("/ui/signin")
+            page.screenshot(path=OUT / "signin.png")
+            sign_in(page, server)
+            page.screenshot(path=OUT / "overview.png", full_page=True)
+            page.goto(f"/ui/variants/{product}/{variant}")
+            page.screenshot(path=OUT / "variant.png", full_page=True)
+            page.goto(f"/ui/adjust?product={product}&variant={variant}&action=sale")
+            page.get_by_label("Quantity").fill("2")
+            page.get_by_label("Reference").fill("till-3/receipt-1187")
+            page.screenshot(path=OUT / "adjust.png", full_page=True)
+            phone = browser.new_context(base_url=server.base_url, viewport={"width": 390, "height": 844})
+            mobile = phone.new_page()
+            sign_in(mobile, server)
+            mobile.screenshot(path=OUT / "overview-phone.png", full_page=True)
+            browser.close()
+    for png in sorted(OUT.glob("*.png")):
+        print(png.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

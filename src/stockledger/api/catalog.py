@@ -1,0 +1,95 @@
+"""Catalog names (Extension): PUT and GET /organizations/{org}/catalog/products/{productUuid}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import Field, StringConstraints
+from starlette.responses import Response
+
+from stockledger.api.auth import Reader, Writer
+from stockledger.api.inventory import path_uuid
+from stockledger.api.responses import json_response
+from stockledger.api.routing import ExactJSONRoute
+from stockledger.api.state import app_state
+from stockledger.api.wire import ERRORS, Uuid, Wire
+from stockledger.domain.errors import Violation, validation_error
+from stockledger.service import catalog
+from stockledger.service.context import Actor
+from stockledger.store.catalog import CatalogProduct, CatalogVariant
+
+router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Catalog (Extension)"])
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=catalog.MAX_TEXT_LEN)]
+OptionalText = (
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=catalog.MAX_TEXT_LEN)] | None
+)
+MAX_VARIANTS = 1000  # a product with more variants than this is a data error, not a catalog
+
+
+class CatalogVariantIn(Wire):
+    uuid: Uuid
+    name: OptionalText = None
+    sku: OptionalText = None
+    barcode: OptionalText = None
+
+
+class CatalogProductIn(Wire):
+    name: Name
+    variants: list[CatalogVariantIn] = Field(default_factory=list, max_length=MAX_VARIANTS)
+
+
+class CatalogVariantOut(Wire):
+    uuid: str
+    name: str | None
+    sku: str | None
+    barcode: str | None
+
+
+class CatalogProductOut(Wire):
+    productUuid: str
+    name: str | None
+    variants: list[CatalogVariantOut]
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value else None
+
+
+def _out(entry: CatalogProduct) -> dict[str, Any]:
+    return {
+        "productUuid": entry.product_uuid,
+        "name": entry.name,
+        "variants": [
+            {"uuid": v.uuid, "name": v.name, "sku": v.sku, "barcode": v.barcode} for v in entry.variants
+        ],
+    }
+
+
+@router.put("/organizations/{org}/catalog/products/{productUuid}", response_model=CatalogProductOut)
+async def put_catalog_product(
+    request: Request, org: str, productUuid: str, body: CatalogProductIn, actor: Actor = Writer
+) -> Response:
+    """Store the names of a product and its variants (replaces the stored entry)."""
+    product = path_uuid(productUuid, "productUuid")
+    seen: set[str] = set()
+    for i, variant in enumerate(body.variants):
+        if variant.uuid in seen:
+            raise validation_error([Violation(f"variants[{i}].uuid", "is listed twice")])
+        seen.add(variant.uuid)
+    variants = [
+        CatalogVariant(v.uuid, _blank_to_none(v.name), _blank_to_none(v.sku), _blank_to_none(v.barcode))
+        for v in body.variants
+    ]
+    stored = await catalog.put_product(app_state(request).db, actor, product, body.name, variants)
+    return json_response(_out(stored))
+
+
+@router.get("/organizations/{org}/catalog/products/{productUuid}", response_model=CatalogProductOut)
+async def get_catalog_product(
+    request: Request, org: str, productUuid: str, actor: Actor = Reader
+) -> Response:
+    """The stored names of a product; unknown → 404."""
+    found = await catalog.get_product(app_state(request).db, actor, path_uuid(productUuid, "productUuid"))
+    return json_response(_out(found))

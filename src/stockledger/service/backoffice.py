@@ -1,0 +1,222 @@
+"""Use cases of the back office pages: what each page reads, and the plain-word stock adjustments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.errors import not_found
+from stockledger.domain.locations import LocationType
+from stockledger.domain.movements import Change
+from stockledger.service import movements, organizations
+from stockledger.service.context import Actor
+from stockledger.service.results import LocationBalances
+from stockledger.store import locations, ui_queries
+from stockledger.store.db import Database
+from stockledger.store.locations import Location
+
+CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
+
+
+def stores_of(all_locations: list[Location]) -> list[Location]:
+    return [loc for loc in all_locations if loc.type == LocationType.STORE]
+
+
+def pick_store(all_locations: list[Location], wanted: str | None) -> Location:
+    """The STORE-type location asked for, or the default store; anything else → 404."""
+    if not wanted:
+        return locations.default_store(all_locations)
+    for location in stores_of(all_locations):
+        if location.uuid == wanted:
+            return location
+    raise not_found("No such store")
+
+
+@dataclass(frozen=True)
+class StockView:
+    stores: list[Location]
+    store: Location
+    page: ui_queries.StockPage
+
+
+async def stock_view(
+    db: Database,
+    actor: Actor,
+    store_uuid: str | None,
+    *,
+    query: str,
+    query_uuid: str | None,
+    sort: ui_queries.StockSort,
+    cursor: ui_queries.Cursor | None,
+    limit: int,
+) -> StockView:
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> StockView:
+        all_locations = await locations.list_all(conn, actor.org)
+        store = pick_store(all_locations, store_uuid)
+        page = await ui_queries.stock_page(
+            conn,
+            actor.org,
+            store.uuid,
+            query=query,
+            query_uuid=query_uuid,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+        return StockView(stores_of(all_locations), store, page)
+
+    return await db.read(work)
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    at_ms: int
+    units: int
+
+
+@dataclass(frozen=True)
+class VariantView:
+    product_uuid: str
+    variant_uuid: str
+    names: ui_queries.VariantNames
+    tracked: bool
+    locations: list[Location]
+    store: Location
+    balances: dict[str, int]
+    history: ui_queries.MovementPage
+    series: list[BalancePoint]  # the store's balance after each movement, oldest first
+
+
+def balance_series(
+    current_units: int, store_uuid: str, newest_first: list[ui_queries.MovementRow]
+) -> list[BalancePoint]:
+    """Walk back from the current balance through the ledger: the balance after each movement.
+
+    The first point is the balance just before the oldest movement given (at that movement's time).
+    """
+    points: list[BalancePoint] = []
+    units = current_units
+    for movement in newest_first:
+        points.append(BalancePoint(movement.created_ms, units))
+        if movement.to_location == store_uuid:
+            units -= movement.units
+        if movement.from_location == store_uuid:
+            units += movement.units
+    if newest_first:
+        points.append(BalancePoint(newest_first[-1].created_ms, units))
+    points.reverse()
+    return points
+
+
+async def variant_view(
+    db: Database,
+    actor: Actor,
+    product: str,
+    variant: str,
+    *,
+    store_uuid: str | None,
+    before_seq: int | None,
+    page_size: int,
+) -> VariantView:
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> VariantView:
+        all_locations = await locations.list_all(conn, actor.org)
+        store = pick_store(all_locations, store_uuid)
+        units = await ui_queries.variant_balances(conn, actor.org, product, variant)
+        history = await ui_queries.variant_movements(
+            conn, actor.org, product, variant, before_seq=before_seq, limit=page_size
+        )
+        if not units and not history.rows and before_seq is None:
+            names = await ui_queries.variant_names(conn, actor.org, product, variant)
+            if names.variant_name is None:
+                raise not_found("This variant has no stock, no history and no name")
+        recent = await ui_queries.variant_movements(
+            conn, actor.org, product, variant, limit=CHART_MAX_MOVEMENTS, location_uuid=store.uuid
+        )
+        return VariantView(
+            product,
+            variant,
+            await ui_queries.variant_names(conn, actor.org, product, variant),
+            await ui_queries.is_tracked(conn, actor.org, product),
+            all_locations,
+            store,
+            units,
+            history,
+            balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
+        )
+
+    return await db.read(work)
+
+
+class Adjustment(StrEnum):
+    """The plain-word movements of the adjust page: which system location the stock comes from or goes to."""
+
+    RECEIVE = "receive"  # SUPPLIER → store
+    SALE = "sale"  # store → SOLD
+    DISCARD = "discard"  # store → BIN
+
+
+ADJUSTMENT_LABELS = {
+    Adjustment.RECEIVE: "Receive stock (from supplier)",
+    Adjustment.SALE: "Record a sale",
+    Adjustment.DISCARD: "Discard (damaged, lost, expired)",
+}
+
+
+async def store_locations(db: Database, actor: Actor) -> list[Location]:
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[Location]:
+        return await locations.list_all(conn, actor.org)
+
+    return await db.read(work)
+
+
+async def variant_label(db: Database, actor: Actor, product: str, variant: str) -> ui_queries.VariantNames:
+    async def work(conn: AsyncConnection) -> ui_queries.VariantNames:
+        return await ui_queries.variant_names(conn, actor.org, product, variant)
+
+    return await db.read(work)
+
+
+def adjustment_change(
+    all_locations: list[Location], store: Location, kind: Adjustment, product: str, variant: str, units: int
+) -> Change:
+    def system(kind_of: LocationType) -> str:
+        found = locations.by_type(all_locations, kind_of.value)
+        assert found is not None, "every organization has its system locations"
+        return found.uuid
+
+    if kind is Adjustment.RECEIVE:
+        src, dst = system(LocationType.SUPPLIER), store.uuid
+    elif kind is Adjustment.SALE:
+        src, dst = store.uuid, system(LocationType.SOLD)
+    else:
+        src, dst = store.uuid, system(LocationType.BIN)
+    return Change(product, variant, src, dst, units, "changes[0]")
+
+
+async def adjust(
+    db: Database,
+    actor: Actor,
+    *,
+    store_uuid: str | None,
+    kind: Adjustment,
+    product: str,
+    variant: str,
+    units: int,
+    external_uuid: str | None,
+    max_changes: int,
+) -> LocationBalances:
+    """One movement through the same use case as PUT /inventory: same ledger, events and checks."""
+    all_locations = await store_locations(db, actor)
+    store = pick_store(all_locations, store_uuid)
+    change = adjustment_change(all_locations, store, kind, product, variant, units)
+    return await movements.update_balances(
+        db, actor, [change], return_location=store.uuid, external_uuid=external_uuid, max_changes=max_changes
+    )

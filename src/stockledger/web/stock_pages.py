@@ -1,0 +1,129 @@
+"""Stock overview of a store: search, sort, pages, store switch, CSV export of the page shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from stockledger.api.auth import READ_PRODUCT
+from stockledger.api.state import app_state
+from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.quantity import format_units
+from stockledger.service import backoffice
+from stockledger.store.ui_queries import STOCK_SORTS, StockSort
+from stockledger.web import session
+from stockledger.web.params import decode_cursor, encode_cursor, int_param, uuid_param
+from stockledger.web.render import page
+from stockledger.web.routing import PageRoute
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 50
+MAX_QUERY_LEN = 200
+
+
+@dataclass(frozen=True)
+class StockParams:
+    store: str | None
+    query: str
+    sort: StockSort
+    after: str  # the opaque keyset position of this page ("" = the first page)
+    size: int
+
+    def url(self, path: str = "/ui/stock", **changes: object) -> str:
+        values: dict[str, object] = {
+            "location": self.store or "",
+            "q": self.query,
+            "sort": self.sort,
+            "after": self.after,
+            "size": self.size,
+        }
+        values.update(changes)
+        defaults = {"location": "", "q": "", "sort": "name", "after": "", "size": PAGE_SIZE}
+        kept = {k: v for k, v in values.items() if v != defaults[k]}
+        return path + (f"?{urlencode(kept)}" if kept else "")
+
+
+def stock_params(request: Request) -> StockParams:
+    sort_raw = request.query_params.get("sort", "name")
+    sort: StockSort = next((s for s in STOCK_SORTS if s == sort_raw), "name")
+    return StockParams(
+        uuid_param(request, "location"),
+        request.query_params.get("q", "").strip()[:MAX_QUERY_LEN],
+        sort,
+        request.query_params.get("after", ""),
+        int_param(request, "size", PAGE_SIZE, low=10, high=500),
+    )
+
+
+async def _view(request: Request, user: session.UiUser, params: StockParams) -> backoffice.StockView:
+    session.require_scope(user, READ_PRODUCT)
+    return await backoffice.stock_view(
+        app_state(request).db,
+        user.actor,
+        params.store,
+        query=params.query,
+        query_uuid=canonical_uuid(params.query),
+        sort=params.sort,
+        cursor=decode_cursor(params.after),
+        limit=params.size,
+    )
+
+
+@router.get("/ui/stock")
+async def stock(request: Request) -> Response:
+    user = await session.current_user(request)
+    params = stock_params(request)
+    view = await _view(request, user, params)
+    return page(
+        request,
+        "stock.html",
+        {
+            "user": user,
+            "active": "stock",
+            "title": f"Stock · {view.store.name}",
+            "view": view,
+            "params": params,
+            "next_after": encode_cursor(view.page.next_cursor),
+        },
+    )
+
+
+@router.get("/ui/stock.csv")
+async def stock_csv(request: Request) -> Response:
+    """The rows of the page shown (same store, search, sort and page) as CSV."""
+    user = await session.current_user(request)
+    params = stock_params(request)
+    view = await _view(request, user, params)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["productUuid", "productName", "variantUuid", "variantName", "sku", "balance"])
+    for row in view.page.rows:
+        writer.writerow(
+            [
+                row.product_uuid,
+                _cell(row.product_name),
+                row.variant_uuid,
+                _cell(row.variant_name),
+                _cell(row.sku),
+                format_units(row.units),
+            ]
+        )
+    filename = f"stock-{view.store.uuid[:8]}.csv"
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+def _cell(text: str | None) -> str:
+    """Names could start with = + - @: prefix them so a spreadsheet never runs them as formulas."""
+    if not text:
+        return ""
+    return "'" + text if text[0] in "=+-@\t\r" else text

@@ -1,0 +1,132 @@
+"""A real `stockledger serve` subprocess on SQLite in a temp dir, for browser tests and screenshots."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from stockledger.tokens import mint_access_token
+
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    org: str
+    api_key: str
+    secret: str
+
+    def api(self) -> httpx.Client:
+        """An API client for the server's organization (to set up data as an integration would)."""
+        token = mint_access_token(self.secret, org=self.org)
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def add_product(self, name: str, variants: list[tuple[str, str, Any]]) -> tuple[str, list[str]]:
+        """Track a product, name it, receive stock per (variant name, sku, quantity); returns the UUIDs."""
+        product = str(uuid.uuid4())
+        variant_uuids = [str(uuid.uuid4()) for _ in variants]
+        with self.api() as api:
+            locations = {loc["type"]: loc["uuid"] for loc in api.get("/organizations/self/locations").json()}
+            api.post("/organizations/self/inventory", json={"productUuid": product}).raise_for_status()
+            body = {
+                "name": name,
+                "variants": [
+                    {"uuid": v, "name": vname, "sku": sku}
+                    for v, (vname, sku, _) in zip(variant_uuids, variants, strict=True)
+                ],
+            }
+            api.put(f"/organizations/self/catalog/products/{product}", json=body).raise_for_status()
+            changes = [
+                {
+                    "productUuid": product,
+                    "variantUuid": v,
+                    "fromLocationUuid": locations["SUPPLIER"],
+                    "toLocationUuid": locations["STORE"],
+                    "change": quantity,
+                }
+                for v, (_, _, quantity) in zip(variant_uuids, variants, strict=True)
+                if quantity
+            ]
+            if changes:
+                api.put("/organizations/self/inventory", json={"changes": changes}).raise_for_status()
+        return product, variant_uuids
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLEDGER_")}
+    env.update(
+        STOCKLEDGER_DATA_DIR=str(data_dir),
+        STOCKLEDGER_DISPATCHER="0",
+        STOCKLEDGER_LOG_LEVEL="warning",
+    )
+    return env
+
+
+@contextmanager
+def running_server(data_dir: Path) -> Iterator[Server]:
+    """Issue an API key, start the server on a random port, wait until it answers; stop it afterwards."""
+    env = _environment(data_dir)
+    org = str(uuid.uuid4())
+    created = subprocess.run(
+        [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    api_key = created.stdout.strip().splitlines()[-1]
+    secret = (data_dir / "secret").read_text().strip()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stockledger", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start in time")
+            time.sleep(0.1)
+        yield Server(base_url, data_dir, org, api_key, secret)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()

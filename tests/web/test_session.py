@@ -1,0 +1,113 @@
+"""Signing in with an API key, the session cookie, CSRF on every POST, signing out."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.store import apikeys
+from stockledger.store.db import Database
+from tests.conftest import Api
+from tests.web.conftest import Ui, csrf_of, issue_key, sign_in
+
+
+async def test_pages_redirect_to_sign_in_without_a_session(api: Api) -> None:
+    response = await api.client.get("/ui/stock?q=tee")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/signin?next=%2Fui%2Fstock%3Fq%3Dtee"
+
+
+async def test_sign_in_sets_an_httponly_strict_session_cookie_and_follows_next(
+    api: Api, db: Database
+) -> None:
+    _, key = await issue_key(db, api.org, api.sub)
+    response = await sign_in(api.client, key, next_url="/ui/adjust")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/adjust"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("stockledger_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
+    assert "Max-Age=" in cookie
+    assert (await api.client.get("/ui/stock")).status_code == 200
+
+
+async def test_sign_in_never_redirects_off_the_back_office(api: Api, db: Database) -> None:
+    _, key = await issue_key(db, api.org, api.sub)
+    response = await sign_in(api.client, key, next_url="//evil.example/ui")
+    assert response.headers["location"] == "/ui/stock"
+
+
+async def test_an_invalid_key_shows_an_error_next_to_the_field(api: Api) -> None:
+    response = await sign_in(api.client, "not-a-key")
+    assert response.status_code == 400
+    assert 'id="api_key-error"' in response.text and "not valid" in response.text
+    assert "stockledger_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_a_revoked_key_cannot_sign_in_and_revoking_ends_the_session(ui: Ui, db: Database) -> None:
+    async def revoke(conn: AsyncConnection) -> bool:
+        return await apikeys.revoke(conn, ui.key_id)
+
+    await db.write(revoke)
+    assert (await ui.client.get("/ui/stock")).status_code == 303
+    assert (await sign_in(ui.client, ui.key)).status_code == 400
+
+
+async def test_an_access_token_is_not_accepted_as_an_api_key(api: Api) -> None:
+    response = await sign_in(api.client, api.token())
+    assert response.status_code == 400
+
+
+async def test_a_tampered_session_cookie_is_refused(ui: Ui) -> None:
+    raw = ui.client.cookies.get("stockledger_session")
+    assert raw
+    ui.client.cookies.set("stockledger_session", raw[:-2] + "xx", path="/ui")
+    assert (await ui.client.get("/ui/stock")).status_code == 303
+
+
+async def test_sign_in_without_the_form_token_is_forbidden(api: Api, db: Database) -> None:
+    _, key = await issue_key(db, api.org, api.sub)
+    await api.client.get("/ui/signin")
+    response = await api.client.post("/ui/signin", data={"api_key": key})
+    assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in response.text
+
+
+async def test_a_forged_post_without_the_csrf_token_is_forbidden_and_changes_nothing(
+    ui: Ui, product_variant: tuple[str, str]
+) -> None:
+    product, variant = product_variant
+    await ui.api.track(product)
+    locs = await ui.api.locations()
+    form = {
+        "action": "receive",
+        "location": locs["STORE"],
+        "product": product,
+        "variant": variant,
+        "quantity": "5",
+    }
+    response = await ui.client.post("/ui/adjust", data=form)
+    assert response.status_code == 403
+    response = await ui.client.post("/ui/adjust", data={**form, "csrf_token": "guessed"})
+    assert response.status_code == 403
+    inventory = (await ui.api.get("/inventory")).json()
+    assert inventory["variants"] == []
+
+
+async def test_sign_out_needs_the_csrf_token_and_ends_the_session(ui: Ui) -> None:
+    assert (await ui.client.post("/ui/signout", data={})).status_code == 403
+    token = await ui.csrf()
+    response = await ui.client.post("/ui/signout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/signin"
+    assert (await ui.client.get("/ui/stock")).status_code == 303
+
+
+async def test_the_session_acts_with_the_keys_scopes(api: Api, db: Database) -> None:
+    _, key = await issue_key(db, api.org, api.sub, scopes="READ:PRODUCT")
+    await sign_in(api.client, key)
+    assert (await api.client.get("/ui/stock")).status_code == 200
+    response = await api.client.get("/ui/adjust")
+    assert response.status_code == 403
+    assert "WRITE:PRODUCT" in response.text
+    token = csrf_of((await api.client.get("/ui/stock")).text)
+    response = await api.client.post("/ui/adjust", data={"csrf_token": token, "quantity": "1"})
+    assert response.status_code == 403
