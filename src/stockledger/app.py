@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from stockledger import __version__
-from stockledger.api import errors, inventory, ops, token
+from stockledger.api import errors, inventory, ops, subscriptions, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
@@ -28,9 +28,15 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = webhooks.dispatcher
+        if dispatcher is not None:
+            dispatcher.start()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+            await webhooks.deliverer.aclose()
             if owns_db:
                 await database.dispose()
 
@@ -49,6 +55,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(inventory.router)
+    webhooks = subscriptions.install(
+        app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
+    )
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     return app
 
