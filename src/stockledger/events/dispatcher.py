@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +28,7 @@ FAN_OUT_BATCH = 500
 CLAIM_BATCH = 32  # deliveries in flight at once (different subscriptions, concurrently)
 # A claimed delivery whose dispatcher died is retried once its lease runs out; it must outlast
 # the 10 s delivery limit with room for the database round trips around it.
+DEPTH_INTERVAL_S = 1.0  # how often the outbox depth gauge is refreshed while running
 LEASE_MS = int(DELIVERY_TIMEOUT_S * 1000) + 20_000
 
 
@@ -62,6 +64,7 @@ class Dispatcher:
         tasks = await self._dispatch_due()
         if tasks:
             await asyncio.gather(*tasks)
+        await self._update_depth()
         return len(tasks)
 
     async def drain(self, max_passes: int = 100) -> int:
@@ -93,12 +96,18 @@ class Dispatcher:
             return await deliveries.claim_due(conn, self.clock.now_ms(), self.lease_ms, CLAIM_BATCH)
 
         claimed = await self.db.write(claim)
-        tasks = [asyncio.create_task(self._deliver(item)) for item in claimed]
+        tasks = [asyncio.create_task(self._deliver_logged(item)) for item in claimed]
         for task in tasks:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
-        await self._update_depth()
         return tasks
+
+    async def _deliver_logged(self, item: deliveries.Claimed) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            # The lease runs out and another pass delivers it again: nothing is lost.
+            log.exception("webhook delivery could not be recorded", extra={"delivery": item.delivery_id})
 
     async def _deliver(self, item: deliveries.Claimed) -> None:
         attempt_ms = self.clock.now_ms()
@@ -154,10 +163,14 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         """Poll and deliver until cancelled; a failing pass is logged and retried on the next one."""
+        depth_due = 0.0
         while True:
             self._wake.clear()
             try:
                 await self._dispatch_due()
+                if time.monotonic() >= depth_due:
+                    await self._update_depth()
+                    depth_due = time.monotonic() + DEPTH_INTERVAL_S
             except asyncio.CancelledError:
                 raise
             except Exception:

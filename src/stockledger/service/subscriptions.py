@@ -121,9 +121,10 @@ async def delete(db: Database, actor: Actor, sub_uuid: str) -> None:
 
 async def delivery_log(db: Database, actor: Actor, sub_uuid: str, limit: int) -> list[deliveries.LogEntry]:
     async def work(conn: AsyncConnection) -> list[deliveries.LogEntry] | None:
-        if await subscriptions.get(conn, actor.org, sub_uuid) is None:
+        entries = await deliveries.log_for(conn, actor.org, sub_uuid, min(max(limit, 1), MAX_LOG_LIMIT))
+        if not entries and await subscriptions.get(conn, actor.org, sub_uuid) is None:
             return None
-        return await deliveries.log_for(conn, sub_uuid, min(max(limit, 1), MAX_LOG_LIMIT))
+        return entries
 
     found = await db.read(work)
     if found is None:

@@ -198,12 +198,12 @@ async def record_attempt(
     )
 
 
-async def log_for(conn: AsyncConnection, sub_uuid: str, limit: int) -> list[LogEntry]:
-    """The newest `limit` deliveries of a subscription, newest first."""
+async def log_for(conn: AsyncConnection, org: str, sub_uuid: str, limit: int) -> list[LogEntry]:
+    """The newest `limit` deliveries of a subscription, newest first (also once it is deleted)."""
     rows = await conn.execute(
         select(deliveries, outbox.c.message_id)
         .select_from(deliveries.join(outbox, outbox.c.id == deliveries.c.outbox_id))
-        .where(deliveries.c.subscription_uuid == sub_uuid)
+        .where(deliveries.c.org_uuid == org, deliveries.c.subscription_uuid == sub_uuid)
         .order_by(deliveries.c.outbox_id.desc())
         .limit(limit)
     )
