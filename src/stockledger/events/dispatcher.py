@@ -80,17 +80,19 @@ class Dispatcher:
     async def _dispatch_due(self) -> list[asyncio.Task[None]]:
         now_ms = self.clock.now_ms()
 
-        async def probe(conn: AsyncConnection) -> bool:
+        async def probe(conn: AsyncConnection) -> deliveries.Work:
             return await deliveries.has_work(conn, now_ms)
 
-        if not await self.db.read(probe):
+        work = await self.db.read(probe)
+        if not work.deliver:
             return []
 
         async def fan_out(conn: AsyncConnection) -> int:
             return await deliveries.fan_out(conn, now_ms, FAN_OUT_BATCH)
 
-        while await self.db.write(fan_out) == FAN_OUT_BATCH:
-            pass
+        if work.fan_out:
+            while await self.db.write(fan_out) == FAN_OUT_BATCH:
+                pass
 
         async def claim(conn: AsyncConnection) -> list[deliveries.Claimed]:
             return await deliveries.claim_due(conn, self.clock.now_ms(), self.lease_ms, CLAIM_BATCH)

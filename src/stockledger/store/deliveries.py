@@ -46,11 +46,19 @@ class LogEntry:
     created_ms: int
 
 
-async def has_work(conn: AsyncConnection, now_ms: int) -> bool:
-    """Cheap read: is there an event to fan out or a delivery due?"""
+@dataclass(frozen=True)
+class Work:
+    """What a dispatcher pass has to do."""
+
+    fan_out: bool
+    deliver: bool
+
+
+async def has_work(conn: AsyncConnection, now_ms: int) -> Work:
+    """Cheap reads: is there an event to fan out, a delivery due?"""
     undispatched = select(outbox.c.id).where(outbox.c.dispatched.is_(False)).limit(1)
     if await conn.scalar(undispatched) is not None:
-        return True
+        return Work(fan_out=True, deliver=True)
     due = (
         select(deliveries.c.id)
         .where(
@@ -60,7 +68,7 @@ async def has_work(conn: AsyncConnection, now_ms: int) -> bool:
         )
         .limit(1)
     )
-    return await conn.scalar(due) is not None
+    return Work(fan_out=False, deliver=await conn.scalar(due) is not None)
 
 
 async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> int:
