@@ -289,3 +289,40 @@ async def test_routes_are_documented_in_openapi(api: Api) -> None:
     assert {"put", "delete"} <= set(paths["/organizations/{org}/subscriptions/{uuid}"])
     assert "delete" in paths["/organizations/{org}/subscriptions/uuid/{uuid}"]
     assert "get" in paths["/organizations/{org}/subscriptions/{uuid}/deliveries"]
+
+
+async def test_without_private_destinations_plain_http_is_refused(
+    api: Api, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app.state.webhooks.deliverer, "allow_private", False)
+    async with running_receiver() as receiver:
+        response = await api.post(BASE, json=body_for(receiver))
+        assert receiver.received == []
+    assert response.status_code == 422
+    assert response.json()["violations"][0]["propertyName"] == "destination"
+
+
+async def test_without_private_destinations_a_name_resolving_to_loopback_is_not_accessible(
+    api: Api, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockledger.events import destinations
+
+    async def loopback(_host: str, _port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(destinations, "resolve", loopback)
+    monkeypatch.setattr(app.state.webhooks.deliverer, "allow_private", False)
+    response = await api.post(
+        BASE,
+        json={
+            "uuid": new_uuid(),
+            "transportName": "WEBHOOK",
+            "eventNames": [],
+            "destination": "https://hooks.example.com/in",
+            "contactEmail": "ops@example.com",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "DESTINATION_NOT_ACCESSIBLE"
+    assert "not a public address" in response.json()["developerMessage"]
+    assert (await api.get(BASE)).json() == []

@@ -211,3 +211,28 @@ async def test_delivery_attempts_and_outbox_depth_are_measured(api: Api, hooks: 
         await hooks.dispatcher.drain()
         assert attempts("success") == successes + 1
     assert len(receiver.events()) == 2
+
+
+async def test_events_of_other_modules_reach_only_their_subscribers(api: Api, hooks: Hooks) -> None:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from stockledger.store import outbox
+
+    async with running_receiver() as purchases, running_receiver() as inventory:
+        sub = await hooks.subscribe(api, purchases, ["PurchaseCreated", "InventoryLowStock"])
+        await hooks.subscribe(api, inventory, ["InventoryBalanceChanged"])
+
+        async def emit(conn: AsyncConnection) -> None:
+            await outbox.append(conn, api.org, "PurchaseCreated", {"purchaseUuid": "p-1"}, 1_700_000_000_000)
+            await outbox.append(conn, api.org, "InventoryLowStock", {"balance": "2"}, 1_700_000_000_001)
+
+        await hooks.db.write(emit)
+        await hooks.dispatcher.drain()
+        received = purchases.events()
+        assert inventory.events() == []
+    assert [r.json()["eventName"] for r in received] == ["PurchaseCreated", "InventoryLowStock"]
+    envelope = verify_like_a_foreign_receiver(
+        received[0].body, received[0].headers["x-izettle-signature"], sub["signingKey"]
+    )
+    assert json.loads(envelope["payload"]) == {"purchaseUuid": "p-1"}
+    assert envelope["timestamp"] == "2023-11-14T22:13:20.000Z"
