@@ -158,3 +158,16 @@ async def test_redirects_are_not_followed() -> None:
     assert not outcome.ok
     assert outcome.status == 307
     assert len(capture.requests) == 1
+
+
+async def test_names_sharing_an_address_never_share_a_connection_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(destinations, "resolve", resolver_returning([PUBLIC]))
+    capture = Capture()
+    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    await deliverer.deliver("https://a.example.com/in", MESSAGE, "key")
+    await deliverer.deliver("https://b.example.com/in", MESSAGE, "key")
+    assert sorted(deliverer._clients) == ["a.example.com", "b.example.com"]
+    await deliverer.aclose()
+    assert [r.headers["host"] for r in capture.requests] == ["a.example.com", "b.example.com"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from stockledger.events import destinations
 
 DELIVERY_TIMEOUT_S = 10.0  # spec §7: a delivery succeeds on any 2xx within 10 seconds
 MAX_STATUS_TEXT = 255  # fits deliveries.last_status
+MAX_POOLED_HOSTS = 64  # HTTP clients kept open, one per destination host name
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,24 @@ class Deliverer:
         self.allow_private = allow_private
         self.timeout_s = timeout_s
         self.transport = transport
-        self._client: httpx.AsyncClient | None = None
+        # One client per destination host name: requests go to pinned addresses, and a pooled
+        # connection (with its TLS session for one name) must never carry another name's request.
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
+    async def _http(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.pop(host, None)
+        if client is None:
+            client = httpx.AsyncClient(
                 transport=self.transport,
                 follow_redirects=False,
                 timeout=httpx.Timeout(self.timeout_s),
                 headers={"User-Agent": "stockledger-webhooks"},
             )
-        return self._client
+        self._clients[host] = client  # most recently used last
+        while len(self._clients) > MAX_POOLED_HOSTS:
+            _host, oldest = self._clients.popitem(last=False)
+            await oldest.aclose()
+        return client
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         """POST `body` to `url`; any 2xx within the timeout is success, everything else failure."""
@@ -97,12 +106,17 @@ class Deliverer:
             return Outcome(False, None, f"blocked: {exc}")
         try:
             async with asyncio.timeout(self.timeout_s):
-                response = await self._http().post(
+                client = await self._http(target.extensions.get("sni_hostname", ""))
+                request = client.build_request(
+                    "POST",
                     target.url,
                     content=body,
                     headers={**headers, **target.headers},
                     extensions=dict(target.extensions),
                 )
+                # The answer's body is never read: a destination cannot make us download anything.
+                response = await client.send(request, stream=True)
+                await response.aclose()
         except TimeoutError:
             return Outcome(False, None, "timeout")
         except httpx.TimeoutException:
@@ -128,6 +142,6 @@ class Deliverer:
         return await self.post(url, orjson.dumps(body), {"Content-Type": "application/json"})
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        while self._clients:
+            _host, client = self._clients.popitem()
+            await client.aclose()
