@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from stockledger import __version__, web
-from stockledger.api import catalog, errors, inventory, low_stock, ops, purchases, token
+from stockledger.api import catalog, errors, inventory, low_stock, ops, purchases, subscriptions, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
@@ -33,11 +33,17 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = webhooks.dispatcher
+        if dispatcher is not None:
+            dispatcher.start()
         try:
             yield
         finally:
             state: AppState = _app.state.stockledger
             await run_stop_callbacks(state.stop_callbacks, settings.shutdown_timeout_s)
+            if dispatcher is not None:
+                await dispatcher.stop()
+            await webhooks.deliverer.aclose()
             if owns_db:
                 await database.dispose()
 
@@ -64,6 +70,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(low_stock.router)
     app.include_router(catalog.router)
     web.install(app)
+    webhooks = subscriptions.install(
+        app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
+    )
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
     return app

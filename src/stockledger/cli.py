@@ -1,10 +1,12 @@
-"""The `stockledger` command: serve, migrate, config, token, apikey, export, import, purchases."""
+"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
@@ -148,6 +150,36 @@ def serve(
         # In-flight requests get this long to finish after SIGTERM; then they are cancelled.
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_s),
     )
+
+
+@app.command()
+def dispatch(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Deliver webhooks without serving HTTP (any number may run against one PostgreSQL)."""
+    from stockledger.events.delivery import Deliverer
+    from stockledger.events.dispatcher import Dispatcher
+    from stockledger.logging_setup import configure
+
+    settings = load_settings(database_url, data_dir)
+    configure(settings.log_level)
+
+    async def run() -> None:
+        url = settings.effective_database_url()
+        await upgrade(url)
+        db = Database(url, pool_size=4)
+        dispatcher = Dispatcher(db, Deliverer(allow_private=settings.webhook_allow_private))
+        task = asyncio.create_task(dispatcher.run_forever())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            await dispatcher.stop()
+            await db.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @app.command()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -200,4 +201,44 @@ Index(
     balances.c.units,
     balances.c.product_uuid,
     balances.c.variant_uuid,
+)
+
+# Pusher subscriptions (spec §7). `event_names` is a JSON array; empty means every event.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("uuid", String(UUID_LEN), primary_key=True),
+    Column("org_uuid", String(UUID_LEN), nullable=False),
+    Column("transport_name", String(32), nullable=False),
+    Column("event_names", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("contact_email", String(512), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("signing_key", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_subscriptions_org", "org_uuid"),
+)
+
+# One row per (subscription, outbox message): the delivery log and the retry state.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True),
+    Column("org_uuid", String(UUID_LEN), nullable=False),
+    Column("subscription_uuid", String(UUID_LEN), nullable=False),
+    Column("outbox_id", BigInteger, nullable=False),  # per-subscription delivery order
+    Column("message_uuid", String(UUID_LEN), nullable=False),
+    Column("event_name", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # PENDING, DELIVERED, FAILED, CANCELLED
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("failures", Integer, nullable=False, server_default=text("0")),  # position in the schedule
+    Column("last_status", String(255), nullable=True),
+    Column("last_attempt_ms", BigInteger, nullable=True),
+    Column("next_attempt_ms", BigInteger, nullable=True),
+    Column("lease_until_ms", BigInteger, nullable=True),  # claimed by a dispatcher until then
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("subscription_uuid", "message_uuid"),
+    Index("ix_deliveries_due", "state", "next_attempt_ms"),
+    Index("ix_deliveries_subscription_order", "subscription_uuid", "state", "outbox_id"),
 )

@@ -1,0 +1,1 @@
+"""Webhook delivery: outbox fan-out, signing, HTTP delivery and the retry schedule (spec §7)."""

@@ -1,0 +1,147 @@
+"""One HTTP delivery: the signed envelope of spec §7, POSTed with httpx to a checked destination."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from stockledger.domain.signing import SIGNATURE_HEADER, signature
+from stockledger.events import destinations
+
+DELIVERY_TIMEOUT_S = 10.0  # spec §7: a delivery succeeds on any 2xx within 10 seconds
+MAX_STATUS_TEXT = 255  # fits deliveries.last_status
+MAX_POOLED_HOSTS = 64  # HTTP clients kept open, one per destination host name
+
+
+@dataclass(frozen=True)
+class Message:
+    """An outbox event as it is delivered: the payload and timestamp are the exact signed texts."""
+
+    org_uuid: str
+    message_uuid: str
+    message_id: str
+    event_name: str
+    payload: str
+    timestamp: str
+
+
+def envelope(message: Message) -> bytes:
+    """The request body. Deterministic, so a retry sends byte-identical content."""
+    return orjson.dumps(
+        {
+            "organizationUuid": message.org_uuid,
+            "messageUuid": message.message_uuid,
+            "eventName": message.event_name,
+            "messageId": message.message_id,
+            "payload": message.payload,
+            "timestamp": message.timestamp,
+        }
+    )
+
+
+def signed_headers(message: Message, signing_key: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature(signing_key, message.timestamp, message.payload),
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt achieved. `status` is the HTTP status, or None when nothing was answered."""
+
+    ok: bool
+    status: int | None
+    detail: str
+
+    @property
+    def label(self) -> str:
+        """The delivery log's `lastStatus`."""
+        text = str(self.status) if self.status is not None else self.detail
+        return text[:MAX_STATUS_TEXT]
+
+
+class Deliverer:
+    """Sends webhook requests: destination rules, a hard 10 s limit, no redirects followed."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        timeout_s: float = DELIVERY_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.allow_private = allow_private
+        self.timeout_s = timeout_s
+        self.transport = transport
+        # One client per destination host name: requests go to pinned addresses, and a pooled
+        # connection (with its TLS session for one name) must never carry another name's request.
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+
+    async def _http(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.pop(host, None)
+        if client is None:
+            client = httpx.AsyncClient(
+                transport=self.transport,
+                follow_redirects=False,
+                timeout=httpx.Timeout(self.timeout_s),
+                headers={"User-Agent": "stockledger-webhooks"},
+            )
+        self._clients[host] = client  # most recently used last
+        while len(self._clients) > MAX_POOLED_HOSTS:
+            _host, oldest = self._clients.popitem(last=False)
+            await oldest.aclose()
+        return client
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+        """POST `body` to `url`; any 2xx within the timeout is success, everything else failure."""
+        try:
+            target = await destinations.pin(url, self.allow_private)
+        except destinations.DestinationBlocked as exc:
+            return Outcome(False, None, f"blocked: {exc}")
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                client = await self._http(target.extensions.get("sni_hostname", ""))
+                request = client.build_request(
+                    "POST",
+                    target.url,
+                    content=body,
+                    headers={**headers, **target.headers},
+                    extensions=dict(target.extensions),
+                )
+                # The answer's body is never read: a destination cannot make us download anything.
+                response = await client.send(request, stream=True)
+                await response.aclose()
+        except TimeoutError:
+            return Outcome(False, None, "timeout")
+        except httpx.TimeoutException:
+            return Outcome(False, None, "timeout")
+        except httpx.HTTPError as exc:
+            return Outcome(False, None, f"unreachable: {type(exc).__name__}")
+        except OSError as exc:
+            return Outcome(False, None, f"unreachable: {exc}")
+        return Outcome(200 <= response.status_code < 300, response.status_code, response.reason_phrase)
+
+    async def deliver(self, url: str, message: Message, signing_key: str) -> Outcome:
+        return await self.post(url, envelope(message), signed_headers(message, signing_key))
+
+    async def test_message(self, url: str, org_uuid: str, message_id: str) -> Outcome:
+        """The TestMessage sent when a subscription is created (it carries no signature: it has
+        no timestamp nor payload string to sign)."""
+        body: dict[str, Any] = {
+            "eventName": "TestMessage",
+            "organizationUuid": org_uuid,
+            "messageId": message_id,
+            "payload": {"data": "payload"},
+        }
+        return await self.post(url, orjson.dumps(body), {"Content-Type": "application/json"})
+
+    async def aclose(self) -> None:
+        while self._clients:
+            _host, client = self._clients.popitem()
+            await client.aclose()
