@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from stockledger import __version__
-from stockledger.api import errors, inventory, ops, token
+from stockledger.api import errors, extensions, inventory, ops, token
+from stockledger.api.idempotency import Idempotency
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
@@ -49,6 +50,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(inventory.router)
+    app.include_router(extensions.router)
+    app.add_middleware(Idempotency)  # inside Gateway: paths are normalised and bodies limited first
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     return app
 

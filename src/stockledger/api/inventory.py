@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from stockledger.api import serialize
+from stockledger.api import fetch, serialize
 from stockledger.api.auth import Reader, Writer
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
@@ -78,8 +78,8 @@ async def stop_tracking(request: Request, org: str, productUuid: str, actor: Act
 
 
 async def _inventory(request: Request, actor: Actor, ref: LocationRef, since: str | None) -> Response:
-    result = await inventory.location_inventory(app_state(request).db, actor, ref, since=parse_since(since))
-    return json_response(serialize.location_inventory(result))
+    # asOf, limit/cursor paging and the streamed whole list (spec §8) live in api/fetch.py.
+    return await fetch.location_inventory_response(request, actor, ref, parse_since(since))
 
 
 @router.get("/inventory", response_model=LocationInventoryOut)
