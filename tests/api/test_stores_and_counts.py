@@ -236,13 +236,13 @@ async def test_refused_negative_stock_fails_movements_bulk_and_counts_atomically
     assert [v["propertyName"] for v in response.json()["violations"]] == ["changes[1]"]
     assert await balance(api, locs["STORE"], product, v1) == "5"
 
-    bulk = {
-        "productChanges": [
-            {"productUuid": product, "variantChanges": [
-                {"variantUuid": v1, "fromLocationUuid": locs["STORE"], "toLocationUuid": locs["BIN"], "change": 6}
-            ]}
-        ]
-    }  # fmt: skip
+    discard = {
+        "variantUuid": v1,
+        "fromLocationUuid": locs["STORE"],
+        "toLocationUuid": locs["BIN"],
+        "change": 6,
+    }
+    bulk = {"productChanges": [{"productUuid": product, "variantChanges": [discard]}]}
     response = await api.post("/organizations/self/v2/inventory/bulk", json=bulk)
     assert response.status_code == 409 and response.json()["errorType"] == "INSUFFICIENT_STOCK"
     assert response.json()["violations"][0]["propertyName"] == "productChanges[0].variantChanges[0]"
