@@ -142,3 +142,28 @@ async def test_streamed_empty_list_is_valid_json(api: Api) -> None:
     response = await api.get("/inventory")
     assert response.json()["variants"] == []
     assert response.content.startswith(b'{"locationUuid":"')
+
+
+async def test_as_of_combines_with_since(api: Api) -> None:
+    locs = await api.locations()
+    product, v1, v2 = new_uuid(), new_uuid(), new_uuid()
+    await api.track(product)
+    await api.move(product, v1, locs["SUPPLIER"], locs["STORE"], 1)
+    latest = (await api.get("/inventory")).json()["latest"]
+    await api.move(product, v2, locs["SUPPLIER"], locs["STORE"], 2)
+    at = iso(now_ms() + 1)
+    changed = (await api.get("/inventory", params={"asOf": at, "since": str(latest)})).json()
+    assert [v["variantUuid"] for v in changed["variants"]] == [v2]
+
+
+async def test_openapi_documents_the_extension_parameters_and_routes(api: Api) -> None:
+    schema = (await api.client.get("/openapi.json")).json()
+    parameters = {p["name"] for p in schema["paths"]["/inventory"]["get"]["parameters"]}
+    assert {"since", "asOf", "limit", "cursor"} <= parameters
+    for path in (
+        "/organizations/{org}/inventory/movements",
+        "/organizations/{org}/inventory/counts",
+        "/organizations/{org}/locations/{locationUuid}",
+        "/organizations/{org}/settings",
+    ):
+        assert path in schema["paths"], path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import orjson
 from fastapi import Request
@@ -17,6 +18,26 @@ from stockledger.service import fetch
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since
 from stockledger.store.db import Database
+
+
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+# Declared on the GET fetch routes (api/inventory.py) so /openapi.json documents the §8 parameters.
+OPENAPI_EXTRA: dict[str, Any] = {
+    "parameters": [
+        _query_parameter(
+            "asOf", "Extension: balances at this ISO-8601 instant, from the ledger", {"type": "string"}
+        ),
+        _query_parameter(
+            "limit",
+            f"Extension: page size (1 to {fetch.MAX_PAGE_LIMIT}); without it the whole list is streamed",
+            {"type": "integer", "minimum": 1, "maximum": fetch.MAX_PAGE_LIMIT},
+        ),
+        _query_parameter("cursor", "Extension: `nextCursor` of the previous page", {"type": "string"}),
+    ]
+}
 
 
 def parse_instant(raw: str, name: str) -> int:

@@ -82,21 +82,27 @@ async def _inventory(request: Request, actor: Actor, ref: LocationRef, since: st
     return await fetch.location_inventory_response(request, actor, ref, parse_since(since))
 
 
-@router.get("/inventory", response_model=LocationInventoryOut)
+@router.get("/inventory", response_model=LocationInventoryOut, openapi_extra=fetch.OPENAPI_EXTRA)
 async def default_inventory(
     request: Request, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:
     return await _inventory(request, actor, LocationRef(), since)
 
 
-@router.get("/organizations/{org}/inventory", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory", response_model=LocationInventoryOut, openapi_extra=fetch.OPENAPI_EXTRA
+)
 async def org_inventory(
     request: Request, org: str, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:
     return await _inventory(request, actor, LocationRef(), since)
 
 
-@router.get("/organizations/{org}/inventory/locations", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory/locations",
+    response_model=LocationInventoryOut,
+    openapi_extra=fetch.OPENAPI_EXTRA,
+)
 async def inventory_by_type(
     request: Request,
     org: str,
@@ -110,7 +116,11 @@ async def inventory_by_type(
     return await _inventory(request, actor, LocationRef(type=kind.value), since)
 
 
-@router.get("/organizations/{org}/inventory/locations/{locationUuid}", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory/locations/{locationUuid}",
+    response_model=LocationInventoryOut,
+    openapi_extra=fetch.OPENAPI_EXTRA,
+)
 async def inventory_of_location(
     request: Request, org: str, locationUuid: str, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:
