@@ -265,3 +265,20 @@ async def test_negative_stock_allowed_by_default(api: Api) -> None:
     await api.track(product)
     assert (await api.move(product, variant, locs["STORE"], locs["SOLD"], 3)).status_code == 200
     assert await balance(api, locs["STORE"], product, variant) == "-3"
+
+
+async def test_extension_writes_on_another_organization_are_forbidden(api: Api, other_api: Api) -> None:
+    locs = await api.locations()
+    base = f"/organizations/{api.org}"
+    attempts = [
+        ("POST", f"{base}/locations", {"name": "Intruder"}),
+        ("PUT", f"{base}/locations/{locs['STORE']}", {"name": "Mine"}),
+        ("PUT", f"{base}/settings", {"allowNegativeStock": False}),
+        ("POST", f"{base}/inventory/counts", {"counts": []}),
+    ]
+    for method, path, body in attempts:
+        response = await other_api.request(method, path, json=body)
+        assert response.status_code == 403, (path, response.text)
+    assert (await api.get("/organizations/self/settings")).json() == {"allowNegativeStock": True}
+    names = [loc["name"] for loc in (await api.get("/organizations/self/locations")).json()]
+    assert names == ["STORE", "SOLD", "BIN", "SUPPLIER"]
