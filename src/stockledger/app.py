@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from stockledger import __version__, web
-from stockledger.api import catalog, errors, inventory, low_stock, ops, purchases, subscriptions, token
+from stockledger.api import (
+    catalog,
+    errors,
+    extensions,
+    inventory,
+    low_stock,
+    ops,
+    purchases,
+    subscriptions,
+    token,
+)
+from stockledger.api.idempotency import Idempotency
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
@@ -69,10 +80,12 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     app.include_router(purchases.router)
     app.include_router(low_stock.router)
     app.include_router(catalog.router)
-    web.install(app)
+    app.include_router(extensions.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )
+    web.install(app)  # last: it ends with the back office's catch-all 404 page under /ui
+    app.add_middleware(Idempotency)  # inside Gateway: paths are normalised and bodies limited first
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
     return app

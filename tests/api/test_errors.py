@@ -40,7 +40,7 @@ async def test_unknown_route_is_entity_not_found(api: Api, path: str) -> None:
     [
         ("DELETE", "/inventory"),
         ("PATCH", "/organizations/self/inventory"),
-        ("POST", "/organizations/self/locations"),
+        ("PATCH", "/organizations/self/locations"),
         ("GET", "/token"),
         ("PUT", "/users/self/"),
     ],

@@ -42,7 +42,8 @@ def property_path(loc: tuple[Any, ...]) -> str:
 def _message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "missing":
-        return "must not be null"
+        loc = tuple(error.get("loc", ()))
+        return "a JSON request body is required" if loc == ("body",) else "must not be null"
     if kind == "json_invalid":
         return "malformed JSON"
     if kind in {"model_attributes_type", "dict_type"}:

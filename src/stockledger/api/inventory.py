@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from stockledger.api import serialize
+from stockledger.api import fetch, serialize
 from stockledger.api.auth import Reader, Writer
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
@@ -83,25 +83,31 @@ async def stop_tracking(request: Request, org: str, productUuid: str, actor: Act
 
 
 async def _inventory(request: Request, actor: Actor, ref: LocationRef, since: str | None) -> Response:
-    result = await inventory.location_inventory(app_state(request).db, actor, ref, since=parse_since(since))
-    return json_response(serialize.location_inventory(result))
+    # asOf, limit/cursor paging and the streamed whole list (spec §8) live in api/fetch.py.
+    return await fetch.location_inventory_response(request, actor, ref, parse_since(since))
 
 
-@router.get("/inventory", response_model=LocationInventoryOut)
+@router.get("/inventory", response_model=LocationInventoryOut, openapi_extra=fetch.OPENAPI_EXTRA)
 async def default_inventory(
     request: Request, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:
     return await _inventory(request, actor, LocationRef(), since)
 
 
-@router.get("/organizations/{org}/inventory", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory", response_model=LocationInventoryOut, openapi_extra=fetch.OPENAPI_EXTRA
+)
 async def org_inventory(
     request: Request, org: str, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:
     return await _inventory(request, actor, LocationRef(), since)
 
 
-@router.get("/organizations/{org}/inventory/locations", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory/locations",
+    response_model=LocationInventoryOut,
+    openapi_extra=fetch.OPENAPI_EXTRA,
+)
 async def inventory_by_type(
     request: Request,
     org: str,
@@ -115,7 +121,11 @@ async def inventory_by_type(
     return await _inventory(request, actor, LocationRef(type=kind.value), since)
 
 
-@router.get("/organizations/{org}/inventory/locations/{locationUuid}", response_model=LocationInventoryOut)
+@router.get(
+    "/organizations/{org}/inventory/locations/{locationUuid}",
+    response_model=LocationInventoryOut,
+    openapi_extra=fetch.OPENAPI_EXTRA,
+)
 async def inventory_of_location(
     request: Request, org: str, locationUuid: str, since: str | None = SinceQuery, actor: Actor = Reader
 ) -> Response:

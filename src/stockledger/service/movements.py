@@ -18,7 +18,7 @@ from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
 from stockledger.metrics import MOVEMENTS
-from stockledger.service import low_stock, organizations, tracking
+from stockledger.service import low_stock, organizations, settings, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
@@ -84,6 +84,7 @@ async def apply_locked(
         for location in (change.from_location, change.to_location):
             seq_by_key[(location, change.product_uuid, change.variant_uuid)] = first_seq + offset
     changed = await balances.apply_deltas(conn, actor.org, net_deltas(changes), seq_by_key, at_ms)
+    await settings.check_negative_stock(conn, actor.org, changes, changed, all_locations, source.value)
     await movements.record(
         conn,
         actor.org,

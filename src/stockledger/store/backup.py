@@ -7,6 +7,7 @@ the same schema revision and runs in one transaction: it lands whole or not at a
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -30,6 +31,21 @@ def _tables() -> list[Table]:
     return list(metadata.sorted_tables)
 
 
+BYTES_MARKER = "$base64"  # binary values (stored responses) travel as {"$base64": "..."}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {BYTES_MARKER: base64.b64encode(bytes(value)).decode()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {BYTES_MARKER}:
+        return base64.b64decode(value[BYTES_MARKER])
+    return value
+
+
 async def export_lines(conn: AsyncConnection) -> AsyncIterator[bytes]:
     """Every row of every table, streamed (memory does not grow with the database)."""
     header = {"format": FORMAT, "version": FORMAT_VERSION, "revision": await current_revision(conn)}
@@ -39,7 +55,8 @@ async def export_lines(conn: AsyncConnection) -> AsyncIterator[bytes]:
         names = [str(column.name) for column in table.columns]
         result = await conn.stream(select(table).order_by(*order))
         async for row in result:
-            yield orjson.dumps({"table": str(table.name), "row": dict(zip(names, row, strict=True))}) + b"\n"
+            values = {name: _encode(value) for name, value in zip(names, row, strict=True)}
+            yield orjson.dumps({"table": str(table.name), "row": values}) + b"\n"
 
 
 async def import_lines(conn: AsyncConnection, lines: Iterable[bytes]) -> dict[str, int]:
@@ -82,7 +99,7 @@ async def import_lines(conn: AsyncConnection, lines: Iterable[bytes]) -> dict[st
             raise BackupError(f"line {number} is not a row of an export") from None
         if name not in tables:
             raise BackupError(f"line {number} names an unknown table {name!r}")
-        pending.setdefault(name, []).append(row)
+        pending.setdefault(name, []).append({key: _decode(value) for key, value in row.items()})
         if len(pending[name]) >= IMPORT_BATCH_ROWS:
             await flush(name)
     for name in list(pending):

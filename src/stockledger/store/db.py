@@ -9,6 +9,7 @@ never reach a client.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,12 @@ MAX_TRANSACTION_ATTEMPTS = 8  # transient conflicts are rare; 8 attempts with ba
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 Work = Callable[[AsyncConnection], Awaitable[T]]
+
+# Set per request by the idempotency layer: wraps every write so an Idempotency-Key is claimed in the
+# same transaction as the effect it guards (service/idempotency.py).
+write_wrapper: contextvars.ContextVar[Callable[[Work[Any]], Work[Any]] | None] = contextvars.ContextVar(
+    "write_wrapper", default=None
+)
 
 
 _AFTER_COMMIT = "stockledger.after_commit"
@@ -101,7 +108,8 @@ class Database:
 
     async def write(self, work: Work[T]) -> T:
         """Run `work` in one write transaction, retrying transient conflicts from the start."""
-        return await self._run(self.write_engine, work)
+        wrap = write_wrapper.get()
+        return await self._run(self.write_engine, wrap(work) if wrap is not None else work)
 
     async def read(self, work: Work[T]) -> T:
         """Run `work` in one read transaction."""

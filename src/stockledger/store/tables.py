@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -241,4 +242,19 @@ deliveries = Table(
     UniqueConstraint("subscription_uuid", "message_uuid"),
     Index("ix_deliveries_due", "state", "next_attempt_ms"),
     Index("ix_deliveries_subscription_order", "subscription_uuid", "state", "outbox_id"),
+)
+
+# Idempotency keys (spec §8): claimed in the same transaction as the write they guard; the response
+# is stored right after commit so a retry with the same key replays it.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("created_ms", BigInteger, nullable=False),
+    Column("status", Integer, nullable=True),  # null until the response is stored
+    Column("content_type", String(255), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Index("ix_idempotency_keys_created", "created_ms"),
 )

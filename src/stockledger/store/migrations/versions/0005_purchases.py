@@ -1,7 +1,7 @@
 """purchases: recorded purchase UUIDs with their answers, and Zettle receiver signing keys
 
 Revision ID: 0005_purchases
-Revises: 0003_webhooks
+Revises: 0004_extensions
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_purchases"
-down_revision = "0003_webhooks"
+down_revision = "0004_extensions"
 branch_labels = None
 depends_on = None
 

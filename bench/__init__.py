@@ -1,0 +1,1 @@
+"""Benchmarks and measurements of stockledger (run by tests at small scale, standalone at full scale)."""

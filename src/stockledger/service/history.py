@@ -1,0 +1,121 @@
+"""The movement history (spec §8): the ledger, filtered, newest first, in stable keyset pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.errors import Violation, validation_error
+from stockledger.service import cursors, organizations
+from stockledger.service.context import Actor
+from stockledger.store.db import Database
+from stockledger.store.tables import movements
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000  # one page stays a few hundred kilobytes
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    product_uuid: str | None = None
+    variant_uuid: str | None = None
+    location_uuid: str | None = None
+    external_uuid: str | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+
+    def check(self) -> str:
+        return cursors.filters_check(
+            "movements",
+            self.product_uuid,
+            self.variant_uuid,
+            self.location_uuid,
+            self.external_uuid,
+            self.from_ms,
+            self.to_ms,
+        )
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    uuid: str
+    seq: int
+    product_uuid: str
+    variant_uuid: str
+    from_location: str
+    to_location: str
+    units: int
+    external_uuid: str | None
+    source: str
+    actor: str | None
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    movements: list[MovementRow]
+    next_cursor: str | None
+
+
+async def history(
+    db: Database, actor: Actor, filters: HistoryFilter, *, limit: int | None, cursor: str | None
+) -> HistoryPage:
+    """One page, newest first. Keyset on the sequence: movements committed while a client pages have
+    higher sequence numbers than any page's position, so no item is skipped or repeated."""
+    page_size = DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= page_size <= MAX_LIMIT:
+        raise validation_error([Violation("limit", f"must be between 1 and {MAX_LIMIT}")])
+    check = filters.check()
+    before_seq = None
+    if cursor is not None:
+        (position,) = cursors.decode(cursor, check, size=1)
+        if not isinstance(position, int):
+            raise validation_error([Violation("cursor", "is not a valid cursor")])
+        before_seq = position
+    await organizations.ensure(db, actor.org)
+    m = movements.c
+    stmt = select(
+        m.uuid,
+        m.seq,
+        m.product_uuid,
+        m.variant_uuid,
+        m.from_location_uuid,
+        m.to_location_uuid,
+        m.units,
+        m.external_uuid,
+        m.source,
+        m.actor,
+        m.created_ms,
+    ).where(m.org_uuid == actor.org)
+    if filters.product_uuid is not None:
+        stmt = stmt.where(m.product_uuid == filters.product_uuid)
+    if filters.variant_uuid is not None:
+        stmt = stmt.where(m.variant_uuid == filters.variant_uuid)
+    if filters.location_uuid is not None:
+        stmt = stmt.where(
+            or_(m.from_location_uuid == filters.location_uuid, m.to_location_uuid == filters.location_uuid)
+        )
+    if filters.external_uuid is not None:
+        stmt = stmt.where(m.external_uuid == filters.external_uuid)
+    if filters.from_ms is not None:
+        stmt = stmt.where(m.created_ms >= filters.from_ms)
+    if filters.to_ms is not None:
+        stmt = stmt.where(m.created_ms <= filters.to_ms)
+    if before_seq is not None:
+        stmt = stmt.where(m.seq < before_seq)
+    stmt = stmt.order_by(m.seq.desc()).limit(page_size + 1)
+
+    async def work(conn: AsyncConnection) -> list[MovementRow]:
+        return [
+            MovementRow(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), r[7], r[8], r[9], int(r[10]))
+            for r in (await conn.execute(stmt)).all()
+        ]
+
+    rows = await db.read(work)
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        next_cursor = cursors.encode([rows[-1].seq], check)
+    return HistoryPage(rows, next_cursor)
