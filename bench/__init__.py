@@ -1,0 +1,1 @@
+"""Benchmarks of the core write and read paths (`make bench`, `python -m bench`)."""
