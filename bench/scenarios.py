@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,14 +70,26 @@ def hot_variant(backend: Backend, org: Org, scale: Scale) -> list[Row]:
         for i in range(scale.runs):
             variant = org.variants - 1 - i  # a fresh variant each run: its balance starts at zero
             result = run_wrk(server, org, connections=connections, seconds=scale.seconds, hot=variant)
+            ledger = _settled_ledger(backend, org, variant)
             balance = _balance(server, org, variant)
-            ledger = backend.ledger_count(org, variant)
             # Requests still in flight when wrk stops are committed but not counted by wrk.
             result["balance"] = balance
             result["ledger_rows"] = ledger
             result["exact"] = balance == ledger and 0 <= ledger - result["ok"] <= connections
             runs.append(result)
     return [row("3 hot variant", backend, {"concurrency": connections}, runs)]
+
+
+def _settled_ledger(backend: Backend, org: Org, variant: int) -> int:
+    """The ledger count once requests still in flight when wrk stopped have finished (bounded wait)."""
+    last, deadline = -1, time.monotonic() + 35
+    while time.monotonic() < deadline:
+        count = backend.ledger_count(org, variant)
+        if count == last:
+            return count
+        last = count
+        time.sleep(0.5)
+    return last
 
 
 def _balance(server: Server, org: Org, variant: int) -> int:
