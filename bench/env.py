@@ -119,25 +119,65 @@ class Backend:
                 count = moves // variants + (1 if v < moves % variants else 0)
                 last = v + 1 + (count - 1) * variants
                 for loc, sign in ((store, 1), (supplier, -1)):
-                    yield (org.uuid, loc, product_uuid(v // per_product), variant_uuid(v), sign * count * UNIT,
-                           last, now)
+                    yield (
+                        org.uuid,
+                        loc,
+                        product_uuid(v // per_product),
+                        variant_uuid(v),
+                        sign * count * UNIT,
+                        last,
+                        now,
+                    )
 
         def movement_rows() -> Iterator[tuple[Any, ...]]:
             for i in range(moves):
                 v = variant_of(i)
-                yield (org.uuid, i + 1, str(uuid.UUID(int=i + 1, version=4)), product_uuid(v // per_product),
-                       variant_uuid(v), supplier, store, UNIT, None, "API", "bench", now)
+                yield (
+                    org.uuid,
+                    i + 1,
+                    str(uuid.UUID(int=i + 1, version=4)),
+                    product_uuid(v // per_product),
+                    variant_uuid(v),
+                    supplier,
+                    store,
+                    UNIT,
+                    None,
+                    "API",
+                    "bench",
+                    now,
+                )
 
         tables: list[tuple[str, list[str], Any]] = [
             ("organizations", ["uuid", "seq", "allow_negative_stock", "created_ms"], org_rows),
-            ("locations", ["org_uuid", "uuid", "type", "name", "description", "is_default", "is_system",
-                           "created_ms"], loc_rows),
+            (
+                "locations",
+                ["org_uuid", "uuid", "type", "name", "description", "is_default", "is_system", "created_ms"],
+                loc_rows,
+            ),
             ("products", ["org_uuid", "product_uuid", "tracked", "updated_ms"], product_rows),
-            ("balances", ["org_uuid", "location_uuid", "product_uuid", "variant_uuid", "units", "seq",
-                          "updated_ms"], balance_rows()),
-            ("movements", ["org_uuid", "seq", "uuid", "product_uuid", "variant_uuid", "from_location_uuid",
-                           "to_location_uuid", "units", "external_uuid", "source", "actor", "created_ms"],
-             movement_rows()),
+            (
+                "balances",
+                ["org_uuid", "location_uuid", "product_uuid", "variant_uuid", "units", "seq", "updated_ms"],
+                balance_rows(),
+            ),
+            (
+                "movements",
+                [
+                    "org_uuid",
+                    "seq",
+                    "uuid",
+                    "product_uuid",
+                    "variant_uuid",
+                    "from_location_uuid",
+                    "to_location_uuid",
+                    "units",
+                    "external_uuid",
+                    "source",
+                    "actor",
+                    "created_ms",
+                ],
+                movement_rows(),
+            ),
         ]
         if self.kind == "sqlite":
             conn = sqlite3.connect(self.sqlite_path)
@@ -167,7 +207,9 @@ class Backend:
         if self.kind == "sqlite":
             conn = sqlite3.connect(self.sqlite_path)
             try:
-                return int(conn.execute(query.format("?", "?"), (org.uuid, variant_uuid(variant))).fetchone()[0])
+                return int(
+                    conn.execute(query.format("?", "?"), (org.uuid, variant_uuid(variant))).fetchone()[0]
+                )
             finally:
                 conn.close()
 
@@ -214,8 +256,18 @@ class Server:
         self.port = free_port()
         self.log = open(backend.workdir / f"server-{self.port}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "stockledger", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "stockledger",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
             env=server_env(backend),
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -300,9 +352,23 @@ def run_wrk(
         BENCH_PER_PRODUCT=str(org.per_product),
         BENCH_HOT=str(-1 if hot is None else hot),
     )
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-           "--timeout", "30s", "-s", str(LUA_DIR / "movements.lua"), server.base]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(LUA_DIR / "movements.lua"),
+        server.base,
+    ]
+    out = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith("BENCHJSON "))
     raw = json.loads(line.removeprefix("BENCHJSON "))
     errors = raw["status"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]

@@ -32,32 +32,60 @@ def statements(org: Org, variant: int, seq_hint: int) -> list[tuple[str, tuple[A
     keys = sorted([(store, p, v), (supplier, p, v)])
     deltas = {store: UNIT, supplier: -UNIT}
     return [
-        ("UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
-         "RETURNING organizations.seq", (0, org.uuid)),
-        ("SELECT locations.uuid, locations.type, locations.name, locations.description, locations.is_default, "
-         f"locations.is_system FROM locations WHERE locations.org_uuid = $1 ORDER BY locations.is_default DESC, "
-         f"{TYPE_ORDER}, locations.created_ms, locations.uuid", (org.uuid,)),
-        ("SELECT products.product_uuid FROM products WHERE products.org_uuid = $1 AND products.tracked IS true "
-         "AND products.product_uuid IN ($2)", (org.uuid, p)),
-        ("UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
-         "RETURNING organizations.seq", (1, org.uuid)),
-        ("INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms) "
-         "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) "
-         "ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE SET "
-         "units = (balances.units + excluded.units), seq = excluded.seq, updated_ms = excluded.updated_ms "
-         "RETURNING balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units",
-         tuple(x for k in keys for x in (org.uuid, *k, deltas[k[0]], seq_hint, now))),
-        ("INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid, "
-         "to_location_uuid, units, external_uuid, source, actor, created_ms) "
-         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-         (org.uuid, seq_hint, str(uuid.uuid4()), p, v, supplier, store, UNIT, None, "API", "bench", now)),
-        ("INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
-         "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING outbox.id",
-         (org.uuid, "InventoryBalanceChanged", message, str(uuid.uuid5(uuid.NAMESPACE_URL, message)),
-          PAYLOAD % (org.uuid, message, org.uuid, store, p, v), "2026-01-01T00:00:00.000+0000", now)),
-        ("SELECT balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units "
-         "FROM balances WHERE balances.org_uuid = $1 AND (balances.location_uuid, balances.product_uuid, "
-         "balances.variant_uuid) IN (($2, $3, $4))", (org.uuid, store, p, v)),
+        (
+            "UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
+            "RETURNING organizations.seq",
+            (0, org.uuid),
+        ),
+        (
+            "SELECT locations.uuid, locations.type, locations.name, locations.description, locations.is_default, "
+            f"locations.is_system FROM locations WHERE locations.org_uuid = $1 ORDER BY locations.is_default DESC, "
+            f"{TYPE_ORDER}, locations.created_ms, locations.uuid",
+            (org.uuid,),
+        ),
+        (
+            "SELECT products.product_uuid FROM products WHERE products.org_uuid = $1 AND products.tracked IS true "
+            "AND products.product_uuid IN ($2)",
+            (org.uuid, p),
+        ),
+        (
+            "UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
+            "RETURNING organizations.seq",
+            (1, org.uuid),
+        ),
+        (
+            "INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) "
+            "ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE SET "
+            "units = (balances.units + excluded.units), seq = excluded.seq, updated_ms = excluded.updated_ms "
+            "RETURNING balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units",
+            tuple(x for k in keys for x in (org.uuid, *k, deltas[k[0]], seq_hint, now)),
+        ),
+        (
+            "INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid, "
+            "to_location_uuid, units, external_uuid, source, actor, created_ms) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            (org.uuid, seq_hint, str(uuid.uuid4()), p, v, supplier, store, UNIT, None, "API", "bench", now),
+        ),
+        (
+            "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING outbox.id",
+            (
+                org.uuid,
+                "InventoryBalanceChanged",
+                message,
+                str(uuid.uuid5(uuid.NAMESPACE_URL, message)),
+                PAYLOAD % (org.uuid, message, org.uuid, store, p, v),
+                "2026-01-01T00:00:00.000+0000",
+                now,
+            ),
+        ),
+        (
+            "SELECT balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units "
+            "FROM balances WHERE balances.org_uuid = $1 AND (balances.location_uuid, balances.product_uuid, "
+            "balances.variant_uuid) IN (($2, $3, $4))",
+            (org.uuid, store, p, v),
+        ),
     ]
 
 

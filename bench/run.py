@@ -29,11 +29,19 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def machine() -> dict[str, Any]:
-    mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
-                  if x.startswith("MemTotal"))
+    mem_kb = next(
+        int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+    )
     try:
-        pg = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"],
-                            capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
+        pg = (
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         pg = "unknown"
     return {
@@ -50,8 +58,14 @@ def machine() -> dict[str, Any]:
 def summarise(rows: list[dict[str, Any]]) -> None:
     """Median, min and max of every numeric metric over the runs of each row."""
     for r in rows:
-        keys = sorted({k for run in r["runs"] for k, v in run.items() if isinstance(v, int | float)
-                       and not isinstance(v, bool)})
+        keys = sorted(
+            {
+                k
+                for run in r["runs"]
+                for k, v in run.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+        )
         r["median"], r["min"], r["max"] = {}, {}, {}
         for k in keys:
             values = [run[k] for run in r["runs"] if k in run]
@@ -65,6 +79,7 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
     rows: list[dict[str, Any]] = []
     backend = Backend.create(kind)
     try:
+
         def step(name: str, fn: Any, *args: Any) -> None:
             if name not in only:
                 return
@@ -122,8 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.backends.split(","):
         log(f"backend {kind} ({scale.name})")
         rows.extend(run_backend(kind.strip(), scale, only, log))
-    result = {"machine": machine(), "scale": scale.name, "runs": scale.runs, "seconds": scale.seconds,
-              "elapsed_s": round(time.monotonic() - started), "rows": rows}
+    result = {
+        "machine": machine(),
+        "scale": scale.name,
+        "runs": scale.runs,
+        "seconds": scale.seconds,
+        "elapsed_s": round(time.monotonic() - started),
+        "rows": rows,
+    }
     out = args.out or RESULTS / f"{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-{scale.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))

@@ -31,8 +31,9 @@ class Scale:
 
 
 SCALES = {
-    "full": Scale("full", 3, 8, 10_000, (1, 16, 64), 10_000, (10_000, 100_000), 100_000,
-                  (100_000, 1_000_000), (1, 2, 4)),
+    "full": Scale(
+        "full", 3, 8, 10_000, (1, 16, 64), 10_000, (10_000, 100_000), 100_000, (100_000, 1_000_000), (1, 2, 4)
+    ),
     "quick": Scale("quick", 1, 3, 10_000, (1, 16, 64), 2_000, (10_000,), 10_000, (10_000, 100_000), (1, 2)),
     "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,)),
 }
@@ -93,8 +94,10 @@ def _settled_ledger(backend: Backend, org: Org, variant: int) -> int:
 
 
 def _balance(server: Server, org: Org, variant: int) -> int:
-    path = (f"/organizations/self/inventory/locations/{org.locations['STORE']}/products/"
-            f"{product_uuid(variant // org.per_product)}")
+    path = (
+        f"/organizations/self/inventory/locations/{org.locations['STORE']}/products/"
+        f"{product_uuid(variant // org.per_product)}"
+    )
     status, body = server.request("GET", path, token=org.token)
     assert status == 200, body
     for record in json.loads(body)["variants"]:
@@ -109,19 +112,29 @@ def bulk(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     by_product: dict[int, list[dict[str, Any]]] = {}
     for v in range(changes):
         by_product.setdefault(v // org.per_product, []).append(
-            {"variantUuid": variant_uuid(v), "fromLocationUuid": org.locations["SUPPLIER"],
-             "toLocationUuid": org.locations["STORE"], "change": 1}
+            {
+                "variantUuid": variant_uuid(v),
+                "fromLocationUuid": org.locations["SUPPLIER"],
+                "toLocationUuid": org.locations["STORE"],
+                "change": 1,
+            }
         )
-    body = json.dumps({
-        "returnBalanceForLocationUuid": org.locations["STORE"],
-        "productChanges": [{"productUuid": product_uuid(p), "trackingStatusChange": "NO_CHANGE",
-                            "variantChanges": vcs} for p, vcs in by_product.items()],
-    }).encode()
+    body = json.dumps(
+        {
+            "returnBalanceForLocationUuid": org.locations["STORE"],
+            "productChanges": [
+                {"productUuid": product_uuid(p), "trackingStatusChange": "NO_CHANGE", "variantChanges": vcs}
+                for p, vcs in by_product.items()
+            ],
+        }
+    ).encode()
     runs = []
     with Server(backend) as server:
         server.request("GET", "/organizations/self/locations", token=org.token)
         for _ in range(scale.runs):
-            seconds, status, _data = server.timed("POST", "/organizations/self/v2/inventory/bulk", body, org.token)
+            seconds, status, _data = server.timed(
+                "POST", "/organizations/self/v2/inventory/bulk", body, org.token
+            )
             runs.append({"latency_ms": seconds * 1000, "errors": int(status != 200)})
     return [row("4 bulk", backend, {"changes": changes}, runs)]
 
@@ -153,11 +166,19 @@ def incremental_sync(backend: Backend, org: Org, scale: Scale, ledger: int) -> l
         status, data = server.request("GET", path + "?since=999999999999", token=org.token)
         assert status == 200, data
         latest = json.loads(data)["latest"]
-        changes = [{"productUuid": product_uuid(v // org.per_product), "variantUuid": variant_uuid(v),
-                    "fromLocationUuid": org.locations["SUPPLIER"], "toLocationUuid": store, "change": 1}
-                   for v in range(0, org.variants, org.variants // 10)][:10]
-        status, data = server.request("PUT", "/organizations/self/inventory",
-                                      json.dumps({"changes": changes}).encode(), org.token)
+        changes = [
+            {
+                "productUuid": product_uuid(v // org.per_product),
+                "variantUuid": variant_uuid(v),
+                "fromLocationUuid": org.locations["SUPPLIER"],
+                "toLocationUuid": store,
+                "change": 1,
+            }
+            for v in range(0, org.variants, org.variants // 10)
+        ][:10]
+        status, data = server.request(
+            "PUT", "/organizations/self/inventory", json.dumps({"changes": changes}).encode(), org.token
+        )
         assert status == 200, data
         for _ in range(max(5, scale.runs)):
             seconds, status, data = server.timed("GET", f"{path}?since={latest}", None, org.token)
@@ -171,8 +192,11 @@ def webhooks(backend: Backend) -> list[Row]:
     available = importlib.util.find_spec("stockledger.events") is not None and (
         importlib.util.find_spec("stockledger.events.dispatcher") is not None
     )
-    note = "not available: the webhook dispatcher module is absent" if not available else (
-        "not available: the dispatcher is present but this scenario is not written yet")
+    note = (
+        "not available: the webhook dispatcher module is absent"
+        if not available
+        else ("not available: the dispatcher is present but this scenario is not written yet")
+    )
     return [{"scenario": "7 webhooks", "backend": backend.kind, "params": {}, "runs": [], "note": note}]
 
 

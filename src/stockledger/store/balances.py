@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.movements import BalanceKey
@@ -46,21 +47,44 @@ async def apply_deltas(
         }
         for key, delta in sorted(deltas.items())
     ]
-    stmt = upsert(conn, balances).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["org_uuid", "location_uuid", "product_uuid", "variant_uuid"],
-        set_={
-            "units": balances.c.units + stmt.excluded.units,
-            "seq": stmt.excluded.seq,
-            "updated_ms": stmt.excluded.updated_ms,
-        },
-    ).returning(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units)
     result: dict[BalanceKey, tuple[int, int]] = {}
-    for location, product, variant, after in (await conn.execute(stmt)).all():
+    for location, product, variant, after in (await conn.execute(_upsert(conn).values(rows))).all():
         key = (location, product, variant)
         result[key] = (int(after) - deltas[key], int(after))
     assert len(result) == len(deltas)
     return result
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    """The balance upsert of this dialect, built once (`.excluded` alone costs a column-proxy copy)."""
+    stmt = _UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        base = upsert(conn, balances)
+        stmt = base.on_conflict_do_update(
+            index_elements=["org_uuid", "location_uuid", "product_uuid", "variant_uuid"],
+            set_={
+                "units": balances.c.units + base.excluded.units,
+                "seq": base.excluded.seq,
+                "updated_ms": base.excluded.updated_ms,
+            },
+        ).returning(
+            balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units
+        )
+        _UPSERTS[conn.dialect.name] = stmt
+    return stmt
+
+
+_CURRENT_UNITS = select(
+    balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units
+).where(
+    balances.c.org_uuid == bindparam("org"),
+    tuple_(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid).in_(
+        bindparam("keys", expanding=True)
+    ),
+)
 
 
 async def current_units(conn: AsyncConnection, org: str, keys: Iterable[BalanceKey]) -> dict[BalanceKey, int]:
@@ -68,13 +92,8 @@ async def current_units(conn: AsyncConnection, org: str, keys: Iterable[BalanceK
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    stmt = select(
-        balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units
-    ).where(
-        balances.c.org_uuid == org,
-        tuple_(balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid).in_(wanted),
-    )
-    return {(r[0], r[1], r[2]): int(r[3]) for r in (await conn.execute(stmt)).all()}
+    rows = (await conn.execute(_CURRENT_UNITS, {"org": org, "keys": wanted})).all()
+    return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
 
 
 def location_query(

@@ -11,6 +11,9 @@ from stockledger.domain.movements import Change
 from stockledger.store.tables import movements
 
 
+_INSERT = movements.insert()
+
+
 @dataclass(frozen=True)
 class RecordedMovement:
     seq: int
@@ -33,7 +36,7 @@ async def record(
     recorded = [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
     if recorded:
         await conn.execute(
-            movements.insert(),
+            _INSERT,
             [
                 {
                     "org_uuid": org,

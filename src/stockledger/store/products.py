@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.sql import now_ms, upsert
 from stockledger.store.tables import products
 
 
+_TRACKED_AMONG = select(products.c.product_uuid).where(
+    products.c.org_uuid == bindparam("org"),
+    products.c.tracked.is_(True),
+    products.c.product_uuid.in_(bindparam("wanted", expanding=True)),
+)
+
+
 async def tracked_among(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> set[str]:
     wanted = sorted(set(product_uuids))
     if not wanted:
         return set()
-    stmt = select(products.c.product_uuid).where(
-        products.c.org_uuid == org, products.c.tracked.is_(True), products.c.product_uuid.in_(wanted)
-    )
-    return set((await conn.scalars(stmt)).all())
+    return set((await conn.scalars(_TRACKED_AMONG, {"org": org, "wanted": wanted})).all())
 
 
 async def all_tracked(conn: AsyncConnection, org: str) -> list[str]:
