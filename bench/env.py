@@ -254,7 +254,7 @@ class Server:
 
     def __init__(self, backend: Backend, *, workers: int = 1) -> None:
         self.port = free_port()
-        self.log = open(backend.workdir / f"server-{self.port}.log", "wb")  # noqa: SIM115
+        self.log = open(backend.workdir / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -315,6 +315,18 @@ class Server:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of every process of the server (its process group)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # process group id
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -366,9 +378,11 @@ def run_wrk(
         str(LUA_DIR / "movements.lua"),
         server.base,
     ]
+    cpu_before = server.cpu_seconds()
     out = subprocess.run(
         cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
     ).stdout
+    cpu = server.cpu_seconds() - cpu_before
     line = next(x for x in out.splitlines() if x.startswith("BENCHJSON "))
     raw = json.loads(line.removeprefix("BENCHJSON "))
     errors = raw["status"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
@@ -381,4 +395,6 @@ def run_wrk(
         "throughput": raw["requests"] / seconds_run if seconds_run else 0.0,
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
+        # CPU the server spent per request: steadier than throughput on a shared machine
+        "cpu_ms_per_request": 1000 * cpu / raw["requests"] if raw["requests"] else 0.0,
     }

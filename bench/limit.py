@@ -19,8 +19,16 @@ import asyncpg
 
 from bench.env import UNIT, Backend, Org, product_uuid, variant_uuid
 
-TYPE_ORDER = "CASE locations.type WHEN 'STORE' THEN 0 WHEN 'SOLD' THEN 1 WHEN 'BIN' THEN 2 WHEN 'SUPPLIER' THEN 3 ELSE 4 END"
-PAYLOAD = '{"organizationUuid":"%s","updated":{"uuid":"%s","userType":"USER","clientUuid":null,"timestamp":"2026-01-01T00:00:00.000+0000"},"replaces":[],"balanceBefore":[],"balanceAfter":[{"organizationUuid":"%s","locationUuid":"%s","productUuid":"%s","variantUuid":"%s","balance":"1"}],"externalUuid":null}'
+TYPE_ORDER = (
+    "CASE locations.type WHEN 'STORE' THEN 0 WHEN 'SOLD' THEN 1 WHEN 'BIN' THEN 2 WHEN 'SUPPLIER' THEN 3 "
+    "ELSE 4 END"
+)
+PAYLOAD = (
+    '{"organizationUuid":"%s","updated":{"uuid":"%s","userType":"USER","clientUuid":null,'
+    '"timestamp":"2026-01-01T00:00:00.000+0000"},"replaces":[],"balanceBefore":[],"balanceAfter":'
+    '[{"organizationUuid":"%s","locationUuid":"%s","productUuid":"%s","variantUuid":"%s","balance":"1"}],'
+    '"externalUuid":null}'
+)
 
 
 def statements(org: Org, variant: int, seq_hint: int) -> list[tuple[str, tuple[Any, ...]]]:
@@ -38,9 +46,9 @@ def statements(org: Org, variant: int, seq_hint: int) -> list[tuple[str, tuple[A
             (0, org.uuid),
         ),
         (
-            "SELECT locations.uuid, locations.type, locations.name, locations.description, locations.is_default, "
-            f"locations.is_system FROM locations WHERE locations.org_uuid = $1 ORDER BY locations.is_default DESC, "
-            f"{TYPE_ORDER}, locations.created_ms, locations.uuid",
+            "SELECT locations.uuid, locations.type, locations.name, locations.description, "
+            "locations.is_default, locations.is_system FROM locations WHERE locations.org_uuid = $1 "
+            f"ORDER BY locations.is_default DESC, {TYPE_ORDER}, locations.created_ms, locations.uuid",
             (org.uuid,),
         ),
         (
@@ -90,6 +98,7 @@ def statements(org: Org, variant: int, seq_hint: int) -> list[tuple[str, tuple[A
 
 
 def _to_sqlite(sql: str) -> str:
+    sql = sql.replace(" FOR NO KEY UPDATE", "")  # SQLite: BEGIN IMMEDIATE already holds the write lock
     for n in range(20, 0, -1):
         sql = sql.replace(f"${n}", "?")
     return sql
@@ -126,7 +135,7 @@ async def _run_pg(backend: Backend, org: Org, concurrency: int, seconds: float) 
                 async with conn.transaction():
                     seq = 0
                     for sql, args in statements(org, rng.randrange(org.variants), 0):
-                        if sql.startswith("UPDATE organizations") and args[0] == 1:
+                        if sql.startswith("UPDATE organizations"):
                             seq = await conn.fetchval(sql, *args)
                         elif sql.startswith(("INSERT INTO balances", "INSERT INTO movements")):
                             args = _with_seq(sql, args, seq)
@@ -171,7 +180,7 @@ def _run_sqlite(backend: Backend, org: Org, concurrency: int, seconds: float) ->
                     conn.execute("BEGIN IMMEDIATE")
                     seq = 0
                     for sql, args in statements(org, rng.randrange(org.variants), 0):
-                        if sql.startswith("UPDATE organizations") and args[0] == 1:
+                        if sql.startswith("UPDATE organizations"):
                             seq = conn.execute(_to_sqlite(sql), args).fetchone()[0]
                         elif sql.startswith(("INSERT INTO balances", "INSERT INTO movements")):
                             conn.execute(_to_sqlite(sql), _with_seq(sql, args, seq)).fetchall()

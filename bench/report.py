@@ -20,7 +20,12 @@ METRICS = {
     "4 bulk": [("latency_ms", "latency ms", 0), ("errors", "errors", 0)],
     "5 full fetch": [("latency_ms", "latency ms", 0), ("peak_growth_mb", "peak memory growth MB", 1)],
     "6 incremental sync": [("latency_ms", "latency ms", 1), ("errors", "errors", 0)],
-    "8 scaling out": [("throughput", "movements/s", 0), ("p99_ms", "p99 ms", 1), ("errors", "errors", 0)],
+    "8 scaling out": [
+        ("throughput", "movements/s", 0),
+        ("p99_ms", "p99 ms", 1),
+        ("cpu_ms_per_request", "server CPU ms/request", 2),
+        ("errors", "errors", 0),
+    ],
 }
 
 

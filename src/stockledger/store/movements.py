@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.movements import Change
 from stockledger.store.tables import movements
 
-
 _INSERT = movements.insert()
 
 

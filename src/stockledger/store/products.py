@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.store.sql import now_ms, upsert
 from stockledger.store.tables import products
 
-
 _TRACKED_AMONG = select(products.c.product_uuid).where(
     products.c.org_uuid == bindparam("org"),
     products.c.tracked.is_(True),
