@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,9 +12,13 @@ from stockledger.domain.movements import BalanceKey
 from stockledger.store.sql import upsert
 from stockledger.store.tables import balances, products
 
+# 1,000 rows of 7 columns stay far below the 32,767 parameters a statement may carry (asyncpg, SQLite).
+BATCH_ROWS = 1000
 
-@dataclass(frozen=True)
-class BalanceRow:
+
+class BalanceRow(NamedTuple):
+    """A plain tuple: a full fetch builds one per variant, and tuples are the cheapest to build."""
+
     product_uuid: str
     variant_uuid: str
     units: int
@@ -30,8 +33,9 @@ async def apply_deltas(
 ) -> dict[BalanceKey, tuple[int, int]]:
     """Add each delta to its balance (creating missing rows); returns (before, after) units per key.
 
-    One multi-row INSERT … ON CONFLICT DO UPDATE; rows are given in sorted key order, so concurrent
-    writers lock them in the same order.
+    Multi-row INSERT … ON CONFLICT DO UPDATE, in batches of BATCH_ROWS (a database takes at most
+    32,767 parameters per statement); rows go in sorted key order, batches too, so concurrent writers
+    lock them in the same order.
     """
     if not deltas:
         return {}
@@ -48,9 +52,12 @@ async def apply_deltas(
         for key, delta in sorted(deltas.items())
     ]
     result: dict[BalanceKey, tuple[int, int]] = {}
-    for location, product, variant, after in (await conn.execute(_upsert(conn).values(rows))).all():
-        key = (location, product, variant)
-        result[key] = (int(after) - deltas[key], int(after))
+    upsert_stmt = _upsert(conn)
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start : start + BATCH_ROWS]
+        for location, product, variant, after in (await conn.execute(upsert_stmt.values(batch))).all():
+            key = (location, product, variant)
+            result[key] = (int(after) - deltas[key], int(after))
     assert len(result) == len(deltas)
     return result
 
@@ -92,8 +99,12 @@ async def current_units(conn: AsyncConnection, org: str, keys: Iterable[BalanceK
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = (await conn.execute(_CURRENT_UNITS, {"org": org, "keys": wanted})).all()
-    return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
+    found: dict[BalanceKey, int] = {}
+    for start in range(0, len(wanted), BATCH_ROWS):
+        batch = wanted[start : start + BATCH_ROWS]
+        for r in (await conn.execute(_CURRENT_UNITS, {"org": org, "keys": batch})).all():
+            found[(r[0], r[1], r[2])] = int(r[3])
+    return found
 
 
 def location_query(
