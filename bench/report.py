@@ -13,6 +13,7 @@ METRICS = {
         ("throughput", "movements/s", 0),
         ("p50_ms", "p50 ms", 1),
         ("p99_ms", "p99 ms", 1),
+        ("cpu_ms_per_request", "server CPU ms/request", 2),
         ("errors", "errors", 0),
     ],
     "2 limit": [("throughput", "transactions/s", 0), ("p50_ms", "p50 ms", 1), ("p99_ms", "p99 ms", 1)],

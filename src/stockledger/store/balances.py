@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, select, tuple_
+from sqlalchemy import and_, bindparam, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.movements import BalanceKey
@@ -143,6 +143,18 @@ def location_query(
     return stmt
 
 
+# An incremental sync must read the few rows changed since `since` through the seq index. SQLite's planner
+# prefers the primary key (it yields the order without a sort) and so scans the whole location: 65 ms
+# instead of 5 at 100,000 variants. Only SQLite needs (and has) INDEXED BY.
+_SQLITE_SINCE = text(
+    "SELECT b.product_uuid, b.variant_uuid, b.units"
+    " FROM balances AS b INDEXED BY ix_balances_org_location_seq"
+    " JOIN products AS p ON p.org_uuid = b.org_uuid AND p.product_uuid = b.product_uuid"
+    " WHERE b.org_uuid = :org AND b.location_uuid = :location AND p.tracked = 1 AND b.seq > :since"
+    " ORDER BY b.product_uuid, b.variant_uuid"
+)
+
+
 async def in_location(
     conn: AsyncConnection,
     org: str,
@@ -152,7 +164,14 @@ async def in_location(
     since_seq: int | None = None,
     since_ms: int | None = None,
 ) -> list[BalanceRow]:
-    stmt = location_query(
+    stmt: Any = location_query(
         org, location_uuid, product_filter=product_filter, since_seq=since_seq, since_ms=since_ms
     )
-    return [BalanceRow(p, v, int(u)) for p, v, u in (await conn.execute(stmt)).all()]  # type: ignore[call-overload]
+    if (
+        since_seq is not None
+        and product_filter is None
+        and since_ms is None
+        and conn.dialect.name == "sqlite"
+    ):
+        stmt = _SQLITE_SINCE.bindparams(org=org, location=location_uuid, since=since_seq)
+    return [BalanceRow(p, v, int(u)) for p, v, u in (await conn.execute(stmt)).all()]
