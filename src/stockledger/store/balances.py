@@ -33,9 +33,9 @@ async def apply_deltas(
 ) -> dict[BalanceKey, tuple[int, int]]:
     """Add each delta to its balance (creating missing rows); returns (before, after) units per key.
 
-    Multi-row INSERT … ON CONFLICT DO UPDATE, in batches of BATCH_ROWS (a database takes at most
-    32,767 parameters per statement); rows go in sorted key order, batches too, so concurrent writers
-    lock them in the same order.
+    Multi-row INSERT … ON CONFLICT DO UPDATE, in pages (a statement may carry at most 32,767
+    parameters); rows go in sorted key order, pages too, so concurrent writers lock them in the same
+    order.
     """
     if not deltas:
         return {}
@@ -52,12 +52,11 @@ async def apply_deltas(
         for key, delta in sorted(deltas.items())
     ]
     result: dict[BalanceKey, tuple[int, int]] = {}
-    upsert_stmt = _upsert(conn)
-    for start in range(0, len(rows), BATCH_ROWS):
-        batch = rows[start : start + BATCH_ROWS]
-        for location, product, variant, after in (await conn.execute(upsert_stmt.values(batch))).all():
-            key = (location, product, variant)
-            result[key] = (int(after) - deltas[key], int(after))
+    # A list of parameter sets: SQLAlchemy's "insertmanyvalues" renders the multi-row VALUES from one
+    # cached compilation, in pages that stay within the database's parameter limit, and returns every row.
+    for location, product, variant, after in (await conn.execute(_upsert(conn), rows)).all():
+        key = (location, product, variant)
+        result[key] = (int(after) - deltas[key], int(after))
     assert len(result) == len(deltas)
     return result
 
