@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from stockledger.api import errors, inventory, ops, token
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import AppState, TokenVerifier
 from stockledger.config import Settings
-from stockledger.store.db import Database
+from stockledger.store.db import Database, pool_size_for
 
 DESCRIPTION = (
     "Self-hosted inventory service, wire-compatible with the Zettle Inventory API and its Pusher "
@@ -20,10 +21,11 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
-    """The application. The database schema must already be migrated (`stockledger migrate`)."""
+def create_app(settings: Settings, *, db: Database | None = None, workers: int = 1) -> FastAPI:
+    """The application. The database schema must already be migrated (`stockledger migrate`).
+    `workers`: how many server processes share the database (their pools split one budget)."""
     secret = settings.resolve_secret()
-    database = db or Database(settings.effective_database_url())
+    database = db or Database(settings.effective_database_url(), pool_size=pool_size_for(workers))
     owns_db = db is None
 
     @asynccontextmanager
@@ -59,4 +61,5 @@ def app_from_env() -> FastAPI:
 
     settings = Settings.from_env()
     configure(settings.log_level)
-    return create_app(settings)
+    workers = os.environ.get("STOCKLEDGER_WORKERS", "")
+    return create_app(settings, workers=int(workers) if workers.isdigit() else 1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.app import create_app
+from stockledger.config import Settings
 from stockledger.store import balances, orgs
-from stockledger.store.db import Database
+from stockledger.store.db import DEFAULT_POOL_SIZE, Database, pool_size_for
 
 
 async def test_balance_upsert_of_more_rows_than_one_statement_may_carry(db: Database) -> None:
@@ -46,3 +49,18 @@ async def test_lock_returns_the_sequence_without_consuming_it(db: Database) -> N
         return before, allocated, again, await orgs.latest_seq(conn, org)
 
     assert await db.write(work) == (0, 3, 3, 3)
+
+
+def test_server_processes_split_one_connection_budget() -> None:
+    one = pool_size_for(1)
+    assert one == DEFAULT_POOL_SIZE
+    for workers in (2, 4):
+        assert pool_size_for(workers) * workers <= one
+    assert pool_size_for(64) >= 4  # never starved to nothing
+
+
+def test_app_built_for_several_workers_uses_the_smaller_pool(tmp_path: Path) -> None:
+    # PostgreSQL: no connection is opened before the first request
+    settings = Settings(data_dir=tmp_path, secret="s" * 40, database_url="postgresql://u@127.0.0.1:5432/x")
+    app = create_app(settings, workers=4)
+    assert app.state.stockledger.db.write_engine.pool.size() == pool_size_for(4)
