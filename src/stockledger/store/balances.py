@@ -12,7 +12,7 @@ from stockledger.domain.movements import BalanceKey
 from stockledger.store.sql import upsert
 from stockledger.store.tables import balances, products
 
-# 1,000 rows of 7 columns stay far below the 32,767 parameters a statement may carry (asyncpg, SQLite).
+# 1,000 keys of 3 columns per lookup stay far below the 32,767 parameters a statement may carry.
 BATCH_ROWS = 1000
 
 
