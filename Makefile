@@ -44,5 +44,10 @@ soak: $(VENV)/.installed-test
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python scripts/screenshots.py
 
+# Benchmarks (see docs/performance.md): a real server driven by wrk; BENCH_ARGS=--quick for a short look.
+bench: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .stockledger .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,7 @@ from stockledger.api.state import AppState, verifier_for
 from stockledger.config import Settings
 from stockledger.service import low_stock as low_stock_service
 from stockledger.shutdown import run_stop_callbacks
-from stockledger.store.db import Database
+from stockledger.store.db import Database, pool_size_for
 
 DESCRIPTION = (
     "Self-hosted inventory service, wire-compatible with the Zettle Inventory API and its Pusher "
@@ -36,10 +36,11 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
-    """The application. The database schema must already be migrated (`stockledger migrate`)."""
+def create_app(settings: Settings, *, db: Database | None = None, workers: int = 1) -> FastAPI:
+    """The application. The database schema must already be migrated (`stockledger migrate`).
+    `workers`: how many server processes share the database (their pools split one budget)."""
     secret = settings.resolve_secret()
-    database = db or Database(settings.effective_database_url())
+    database = db or Database(settings.effective_database_url(), pool_size=pool_size_for(workers))
     owns_db = db is None
 
     @asynccontextmanager
@@ -115,4 +116,4 @@ def app_from_env() -> FastAPI:
 
     settings = Settings.from_env()
     configure(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, workers=settings.workers)

@@ -139,6 +139,7 @@ def serve(
     os.environ["STOCKLEDGER_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         os.environ["STOCKLEDGER_DATABASE_URL"] = settings.database_url
+    os.environ["STOCKLEDGER_WORKERS"] = str(settings.workers)  # the processes split one connection budget
     uvicorn.run(
         "stockledger.app:app_from_env",
         factory=True,

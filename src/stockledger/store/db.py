@@ -43,6 +43,16 @@ def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
     conn.info[_AFTER_COMMIT].append(hook)
 
 
+DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
+
+
+def pool_size_for(workers: int) -> int:
+    """Pool size of one of `workers` server processes: together they keep what one process would,
+    so `serve --workers N` never opens N times the connections (PostgreSQL's max_connections is 100
+    by default, shared with everything else on that server)."""
+    return max(4, DEFAULT_POOL_SIZE // max(1, workers))
+
+
 def _is_transient(exc: BaseException) -> bool:
     """Deadlock / serialization failure (PostgreSQL) or database locked (SQLite)."""
     if isinstance(exc, DBAPIError):
@@ -59,7 +69,7 @@ def _is_transient(exc: BaseException) -> bool:
 class Database:
     """Owns the engines. `write(fn)` and `read(fn)` run `fn` in one transaction and return its value."""
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.known_orgs: set[str] = set()  # organizations whose system locations exist

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.tables import locations
@@ -27,21 +27,23 @@ _TYPE_ORDER = case(
 )
 
 
+_LIST_ALL = (
+    select(
+        locations.c.uuid,
+        locations.c.type,
+        locations.c.name,
+        locations.c.description,
+        locations.c.is_default,
+        locations.c.is_system,
+    )
+    .where(locations.c.org_uuid == bindparam("org"))
+    .order_by(locations.c.is_default.desc(), _TYPE_ORDER, locations.c.created_ms, locations.c.uuid)
+)
+
+
 async def list_all(conn: AsyncConnection, org: str) -> list[Location]:
     """All locations, the default STORE first, then other stores, then SOLD, BIN, SUPPLIER."""
-    stmt = (
-        select(
-            locations.c.uuid,
-            locations.c.type,
-            locations.c.name,
-            locations.c.description,
-            locations.c.is_default,
-            locations.c.is_system,
-        )
-        .where(locations.c.org_uuid == org)
-        .order_by(locations.c.is_default.desc(), _TYPE_ORDER, locations.c.created_ms, locations.c.uuid)
-    )
-    return [Location(*row) for row in (await conn.execute(stmt)).all()]
+    return [Location(*row) for row in (await conn.execute(_LIST_ALL, {"org": org})).all()]
 
 
 async def by_uuid(conn: AsyncConnection, org: str, location_uuid: str) -> Location | None:

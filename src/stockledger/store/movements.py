@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.movements import Change
 from stockledger.store.tables import movements
 
+_INSERT = movements.insert()
+
 
 @dataclass(frozen=True)
 class RecordedMovement:
@@ -33,7 +35,7 @@ async def record(
     recorded = [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
     if recorded:
         await conn.execute(
-            movements.insert(),
+            _INSERT,
             [
                 {
                     "org_uuid": org,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.ids import new_location_uuid
@@ -46,27 +46,38 @@ async def create_if_missing(conn: AsyncConnection, org: str) -> bool:
     return True
 
 
+# Statements of the hot write path are built once: building SQLAlchemy constructs per call costs more
+# CPU than executing them (their compiled form is cached by SQLAlchemy either way).
+_LATEST_SEQ = select(organizations.c.seq).where(organizations.c.uuid == bindparam("org"))
+_ALLOCATE_SEQ = (
+    update(organizations)
+    .where(organizations.c.uuid == bindparam("org"))
+    .values(seq=organizations.c.seq + bindparam("count"))
+    .returning(organizations.c.seq)
+)
+# FOR NO KEY UPDATE is the row lock an UPDATE takes, without writing a new row version. SQLite renders
+# no locking clause: its writers already hold the database's write lock from BEGIN IMMEDIATE.
+_LOCK = _LATEST_SEQ.with_for_update(key_share=True)
+
+
 async def latest_seq(conn: AsyncConnection, org: str) -> int:
-    value = await conn.scalar(select(organizations.c.seq).where(organizations.c.uuid == org))
+    value = await conn.scalar(_LATEST_SEQ, {"org": org})
     return int(value or 0)
 
 
 async def allocate_seq(conn: AsyncConnection, org: str, count: int) -> int:
     """Reserve `count` sequence numbers; returns the last one. Locks the organization row until commit,
     so sequence numbers are handed out in commit order (a client's `since` never misses a change)."""
-    stmt = (
-        update(organizations)
-        .where(organizations.c.uuid == org)
-        .values(seq=organizations.c.seq + count)
-        .returning(organizations.c.seq)
-    )
-    value = (await conn.execute(stmt)).scalar_one()
+    value = (await conn.execute(_ALLOCATE_SEQ, {"org": org, "count": count})).scalar_one()
     return int(value)
 
 
 async def lock(conn: AsyncConnection, org: str) -> int:
     """Take the organization's write lock without consuming a sequence number; returns the current seq."""
-    return await allocate_seq(conn, org, 0)
+    value = await conn.scalar(_LOCK, {"org": org})
+    if value is None:  # pragma: no cover - callers ensure the organization first
+        raise LookupError(f"organization {org} does not exist")
+    return int(value)
 
 
 async def allows_negative_stock(conn: AsyncConnection, org: str) -> bool:

@@ -15,6 +15,9 @@ from stockledger.store.tables import outbox
 MESSAGE_ID_NAMESPACE = uuid.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
 
 
+_INSERT = outbox.insert()
+
+
 def message_id_for(message_uuid: str) -> str:
     return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
 
@@ -26,14 +29,15 @@ async def append(
     string is what every delivery carries and signs."""
     message_uuid = str(uuid.uuid1())
     await conn.execute(
-        outbox.insert().values(
-            org_uuid=org,
-            event_name=event_name,
-            message_uuid=message_uuid,
-            message_id=message_id_for(message_uuid),
-            payload=orjson.dumps(payload).decode(),
-            timestamp=envelope_timestamp(at_ms),
-            created_ms=at_ms,
-        )
+        _INSERT,
+        {
+            "org_uuid": org,
+            "event_name": event_name,
+            "message_uuid": message_uuid,
+            "message_id": message_id_for(message_uuid),
+            "payload": orjson.dumps(payload).decode(),
+            "timestamp": envelope_timestamp(at_ms),
+            "created_ms": at_ms,
+        },
     )
     return message_uuid

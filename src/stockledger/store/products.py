@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.sql import chunked, now_ms, upsert
 from stockledger.store.tables import products
 
+_TRACKED_AMONG = select(products.c.product_uuid).where(
+    products.c.org_uuid == bindparam("org"),
+    products.c.tracked.is_(True),
+    products.c.product_uuid.in_(bindparam("wanted", expanding=True)),
+)
+
 
 async def tracked_among(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for part in chunked(sorted(set(product_uuids))):
-        stmt = select(products.c.product_uuid).where(
-            products.c.org_uuid == org, products.c.tracked.is_(True), products.c.product_uuid.in_(part)
-        )
-        found.update((await conn.scalars(stmt)).all())
+        found.update((await conn.scalars(_TRACKED_AMONG, {"org": org, "wanted": list(part)})).all())
     return found
 
 

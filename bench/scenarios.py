@@ -1,0 +1,212 @@
+"""The benchmark scenarios. Each returns a list of result rows: {scenario, backend, params, metrics}."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench import limit
+from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big and how long: `full` for `make bench`, `quick` for a look, `tiny` for the smoke test."""
+
+    name: str
+    runs: int
+    seconds: float  # per wrk / limit run
+    variants: int  # scenario 1-3 and 8
+    concurrencies: tuple[int, ...]
+    bulk_changes: int
+    fetch_sizes: tuple[int, ...]  # scenario 5: variants in the location
+    sync_variants: int  # scenario 6: variants
+    sync_ledgers: tuple[int, ...]  # scenario 6: ledger rows
+    workers: tuple[int, ...]
+
+
+SCALES = {
+    "full": Scale(
+        "full", 3, 8, 10_000, (1, 16, 64), 10_000, (10_000, 100_000), 100_000, (100_000, 1_000_000), (1, 2, 4)
+    ),
+    "quick": Scale("quick", 1, 3, 10_000, (1, 16, 64), 2_000, (10_000,), 10_000, (10_000, 100_000), (1, 2)),
+    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,)),
+}
+
+
+def row(scenario: str, backend: Backend, params: dict[str, Any], runs: list[dict[str, Any]]) -> Row:
+    return {"scenario": scenario, "backend": backend.kind, "params": params, "runs": runs}
+
+
+def movements(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(1) PUT with one change of a random variant, at each concurrency."""
+    rows = []
+    with Server(backend) as server:
+        run_wrk(server, org, connections=4, seconds=1)  # warm-up: connections, caches, prepared statements
+        for c in scale.concurrencies:
+            runs = [run_wrk(server, org, connections=c, seconds=scale.seconds) for _ in range(scale.runs)]
+            rows.append(row("1 movements", backend, {"concurrency": c}, runs))
+    return rows
+
+
+def the_limit(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(2) The PUT's SQL transaction straight from a database client."""
+    rows = []
+    for c in scale.concurrencies:
+        runs = [limit.run(backend, org, concurrency=c, seconds=scale.seconds) for _ in range(scale.runs)]
+        rows.append(row("2 limit", backend, {"concurrency": c}, runs))
+    return rows
+
+
+def hot_variant(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(3) Concurrency 64 on ONE variant; the balance must equal the ledger, every 2xx in it."""
+    connections = max(scale.concurrencies)
+    runs = []
+    with Server(backend) as server:
+        for i in range(scale.runs):
+            variant = org.variants - 1 - i  # a fresh variant each run: its balance starts at zero
+            result = run_wrk(server, org, connections=connections, seconds=scale.seconds, hot=variant)
+            ledger = _settled_ledger(backend, org, variant)
+            balance = _balance(server, org, variant)
+            # Requests still in flight when wrk stops are committed but not counted by wrk.
+            result["balance"] = balance
+            result["ledger_rows"] = ledger
+            result["exact"] = balance == ledger and 0 <= ledger - result["ok"] <= connections
+            runs.append(result)
+    return [row("3 hot variant", backend, {"concurrency": connections}, runs)]
+
+
+def _settled_ledger(backend: Backend, org: Org, variant: int) -> int:
+    """The ledger count once requests still in flight when wrk stopped have finished (bounded wait)."""
+    last, deadline = -1, time.monotonic() + 35
+    while time.monotonic() < deadline:
+        count = backend.ledger_count(org, variant)
+        if count == last:
+            return count
+        last = count
+        time.sleep(0.5)
+    return last
+
+
+def _balance(server: Server, org: Org, variant: int) -> int:
+    path = (
+        f"/organizations/self/inventory/locations/{org.locations['STORE']}/products/"
+        f"{product_uuid(variant // org.per_product)}"
+    )
+    status, body = server.request("GET", path, token=org.token)
+    assert status == 200, body
+    for record in json.loads(body)["variants"]:
+        if record["variantUuid"] == variant_uuid(variant):
+            return int(record["balance"])
+    return 0
+
+
+def bulk(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(4) One POST /v2/inventory/bulk with `bulk_changes` variant changes."""
+    changes = min(scale.bulk_changes, org.variants)
+    by_product: dict[int, list[dict[str, Any]]] = {}
+    for v in range(changes):
+        by_product.setdefault(v // org.per_product, []).append(
+            {
+                "variantUuid": variant_uuid(v),
+                "fromLocationUuid": org.locations["SUPPLIER"],
+                "toLocationUuid": org.locations["STORE"],
+                "change": 1,
+            }
+        )
+    body = json.dumps(
+        {
+            "returnBalanceForLocationUuid": org.locations["STORE"],
+            "productChanges": [
+                {"productUuid": product_uuid(p), "trackingStatusChange": "NO_CHANGE", "variantChanges": vcs}
+                for p, vcs in by_product.items()
+            ],
+        }
+    ).encode()
+    runs = []
+    with Server(backend) as server:
+        server.request("GET", "/organizations/self/locations", token=org.token)
+        for _ in range(scale.runs):
+            seconds, status, _data = server.timed(
+                "POST", "/organizations/self/v2/inventory/bulk", body, org.token
+            )
+            runs.append({"latency_ms": seconds * 1000, "errors": int(status != 200)})
+    return [row("4 bulk", backend, {"changes": changes}, runs)]
+
+
+def full_fetch(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(5) GET of a location holding `org.variants` variants: latency and peak memory growth."""
+    path = f"/organizations/self/inventory/locations/{org.locations['STORE']}"
+    runs = []
+    with Server(backend) as server:
+        server.request("GET", "/organizations/self/locations", token=org.token)
+        for i in range(scale.runs):
+            before = server.peak_rss_kb()
+            seconds, status, data = server.timed("GET", path, None, org.token)
+            after = server.peak_rss_kb()
+            count = len(json.loads(data)["variants"]) if status == 200 else 0
+            run = {"latency_ms": seconds * 1000, "errors": int(status != 200 or count != org.variants)}
+            if i == 0:  # the peak only grows: the first fetch shows what one fetch costs
+                run["peak_growth_mb"] = (after - before) / 1024
+            runs.append(run)
+    return [row("5 full fetch", backend, {"variants": org.variants}, runs)]
+
+
+def incremental_sync(backend: Backend, org: Org, scale: Scale, ledger: int) -> list[Row]:
+    """(6) `since=<latest>` after 10 changed variants, among `org.variants` variants and `ledger` rows."""
+    store = org.locations["STORE"]
+    path = f"/organizations/self/inventory/locations/{store}"
+    runs = []
+    with Server(backend) as server:
+        status, data = server.request("GET", path + "?since=999999999999", token=org.token)
+        assert status == 200, data
+        latest = json.loads(data)["latest"]
+        changes = [
+            {
+                "productUuid": product_uuid(v // org.per_product),
+                "variantUuid": variant_uuid(v),
+                "fromLocationUuid": org.locations["SUPPLIER"],
+                "toLocationUuid": store,
+                "change": 1,
+            }
+            for v in range(0, org.variants, org.variants // 10)
+        ][:10]
+        status, data = server.request(
+            "PUT", "/organizations/self/inventory", json.dumps({"changes": changes}).encode(), org.token
+        )
+        assert status == 200, data
+        for _ in range(max(5, scale.runs)):
+            seconds, status, data = server.timed("GET", f"{path}?since={latest}", None, org.token)
+            count = len(json.loads(data)["variants"]) if status == 200 else -1
+            runs.append({"latency_ms": seconds * 1000, "errors": int(count != len(changes))})
+    return [row("6 incremental sync", backend, {"variants": org.variants, "ledger": ledger}, runs)]
+
+
+def webhooks(backend: Backend) -> list[Row]:
+    """(7) Webhook delivery throughput: needs the outbox dispatcher (a separate piece of work)."""
+    available = importlib.util.find_spec("stockledger.events") is not None and (
+        importlib.util.find_spec("stockledger.events.dispatcher") is not None
+    )
+    note = (
+        "not available: the webhook dispatcher module is absent"
+        if not available
+        else ("not available: the dispatcher is present but this scenario is not written yet")
+    )
+    return [{"scenario": "7 webhooks", "backend": backend.kind, "params": {}, "runs": [], "note": note}]
+
+
+def scaling_out(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(8) Scenario 1 at the highest concurrency with 1, 2 and 4 server processes."""
+    rows = []
+    c = max(scale.concurrencies)
+    for workers in scale.workers:
+        with Server(backend, workers=workers) as server:
+            run_wrk(server, org, connections=4, seconds=1)
+            runs = [run_wrk(server, org, connections=c, seconds=scale.seconds) for _ in range(scale.runs)]
+        rows.append(row("8 scaling out", backend, {"concurrency": c, "workers": workers}, runs))
+    return rows

@@ -1,0 +1,72 @@
+"""Smoke test of the benchmark harness: every scenario runs at tiny scale on SQLite and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if shutil.which("wrk") is None:
+        if IN_CI:
+            pytest.fail("wrk is not installed and CI=true: .ci/run must install it")
+        pytest.skip("wrk is not installed (make bench installs it)")
+    out = tmp_path_factory.mktemp("bench") / "tiny.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--backends", "sqlite", "--no-doc", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        timeout=240,
+    )
+    return json.loads(out.read_text())
+
+
+def _row(results: dict, scenario: str) -> dict:
+    return next(r for r in results["rows"] if r["scenario"] == scenario)
+
+
+def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> None:
+    for scenario in ["1 movements", "3 hot variant", "4 bulk", "5 full fetch", "6 incremental sync"]:
+        row = _row(tiny_results, scenario)
+        assert row["runs"], scenario
+        assert row["median"]["errors"] == 0, scenario
+
+
+def test_load_scenarios_measure_throughput_and_latency(tiny_results: dict) -> None:
+    for row in tiny_results["rows"]:
+        if row["scenario"] in {"1 movements", "2 limit"}:
+            assert row["median"]["throughput"] > 0
+            assert row["median"]["p99_ms"] >= row["median"]["p50_ms"] >= 0
+
+
+def test_hot_variant_balance_equals_the_ledger(tiny_results: dict) -> None:
+    row = _row(tiny_results, "3 hot variant")
+    assert row["median"]["exact"] is True
+    assert all(run["balance"] == run["ledger_rows"] > 0 for run in row["runs"])
+
+
+def test_full_fetch_reports_peak_memory_growth(tiny_results: dict) -> None:
+    assert "peak_growth_mb" in _row(tiny_results, "5 full fetch")["runs"][0]
+
+
+def test_webhook_scenario_is_a_marked_placeholder(tiny_results: dict) -> None:
+    assert "not available" in _row(tiny_results, "7 webhooks")["note"]
+
+
+def test_report_renders_the_headline_ratio(tiny_results: dict) -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.report import render
+
+    text = render(tiny_results)
+    assert "service ÷ limit" in text
+    assert "Scenario 1 movements" in text
