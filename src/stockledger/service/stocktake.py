@@ -135,7 +135,8 @@ def _parse_row(parsed: Parsed, line: int, cells: list[str], columns: dict[str, i
         except QuantityError as exc:
             problems.append(f"the balance “{balance_raw[:30]}” {exc}")
     if problems:
-        parsed.errors.append(RowError(line, "; ".join(problems).capitalize() + "."))
+        message = "; ".join(problems)
+        parsed.errors.append(RowError(line, message[0].upper() + message[1:] + "."))
         return
     parsed.rows.append({"line": line, "product": product, "variant": variant, "sku": sku, "counted": units})
 
