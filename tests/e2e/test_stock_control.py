@@ -49,7 +49,7 @@ def test_a_count_conflict_is_shown_and_resolved(page: Any, server: Server) -> No
 
 
 def test_a_stocktake_file_is_previewed_then_applied(page: Any, server: Server) -> None:
-    product, (small, large) = server.add_product("Flour", [("1 kg", "FL-1", 10), ("5 kg", "FL-5", 4)])
+    product, (small, _large) = server.add_product("Flour", [("1 kg", "FL-1", 10), ("5 kg", "FL-5", 4)])
     sign_in(page, server)
     page.get_by_role("link", name="Stocktake").click()
     csv_text = f"productUuid,variantUuid,sku,balance\n{product},{small},,12\n,,FL-5,4\n"
