@@ -13,8 +13,8 @@ from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import deliveries as deliveries_table
 from tests.api.low_stock_support import configs, put
-from tests.conftest import new_uuid
-from tests.web.conftest import Ui, csrf_of
+from tests.conftest import Api, new_uuid
+from tests.web.conftest import Ui, csrf_of, issue_key, sign_in
 from tests.webhook_receiver import running_receiver
 
 
@@ -141,3 +141,25 @@ async def test_the_webhooks_page_shows_subscriptions_deliveries_and_redelivers(u
         f"/ui/webhooks/{sub}/redeliver", data={"message": new_uuid(), "csrf_token": csrf_of(page)}
     )
     assert unknown.status_code == 404
+
+
+async def test_the_new_pages_send_a_signed_out_visitor_to_sign_in(api: Api) -> None:
+    for path in ("/ui/low-stock", "/ui/stocktake", "/ui/webhooks", f"/ui/stocktake/{new_uuid()}"):
+        response = await api.client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/ui/signin?next=%2Fui%2F")
+
+
+async def test_a_read_only_key_sees_low_stock_but_cannot_stocktake_or_set_alerts(
+    api: Api, db: Database
+) -> None:
+    _, key = await issue_key(db, api.org, api.sub, scopes="READ:PRODUCT")
+    assert (await sign_in(api.client, key)).status_code == 303
+    assert (await api.client.get("/ui/low-stock")).status_code == 200
+    assert (await api.client.get("/ui/webhooks")).status_code == 200
+    assert (await api.client.get("/ui/stocktake")).status_code == 403
+    token = csrf_of((await api.client.get("/ui/low-stock")).text)
+    refused = await api.client.post(
+        f"/ui/variants/{new_uuid()}/{new_uuid()}/low-stock", data={"csrf_token": token, "level": "1"}
+    )
+    assert refused.status_code == 403
