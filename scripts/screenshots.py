@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -65,12 +72,127 @@ def seed(server: Server) -> tuple[str, str]:
     return product, medium
 
 
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook destination on 127.0.0.1: /ok answers 200; /flaky answers the test message, then 500."""
+
+    seen: dict[str, int] = {}
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        count = self.seen[self.path] = self.seen.get(self.path, 0) + 1
+        self.send_response(200 if self.path == "/ok" or count == 1 else 500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def receiver() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def subscribe(server: Server, base: str) -> list[str]:
+    subs = []
+    with server.api() as api:
+        for path, events in (("/ok", ["InventoryBalanceChanged"]), ("/flaky", ["InventoryLowStock"])):
+            body = {
+                "uuid": str(uuid.uuid4()),
+                "transportName": "WEBHOOK",
+                "eventNames": events,
+                "destination": base + path,
+                "contactEmail": "ops@example.com",
+            }
+            api.post("/organizations/self/subscriptions", json=body).raise_for_status()
+            subs.append(body["uuid"])
+    return subs
+
+
+def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
+    """A second store with some stock, and low-stock alerts (one crossing raises InventoryLowStock)."""
+    with server.api() as api:
+        locs = {loc["type"]: loc["uuid"] for loc in api.get("/organizations/self/locations").json()}
+        harbour = api.post("/organizations/self/locations", json={"name": "Harbour shop"}).json()["uuid"]
+        inventory = api.get(f"/organizations/self/inventory/locations/{locs['STORE']}").json()["variants"]
+        for item in inventory[:6]:
+            change = {
+                "productUuid": item["productUuid"],
+                "variantUuid": item["variantUuid"],
+                "fromLocationUuid": locs["SUPPLIER"],
+                "toLocationUuid": harbour,
+                "change": 3,
+            }
+            api.put("/organizations/self/inventory", json={"changes": [change]}).raise_for_status()
+        # Alerts on every variant: half with a level at or above their balance (so they show as low),
+        # the T-shirt's Medium at 18 so the sale below crosses it and raises InventoryLowStock.
+        levels: list[dict[str, Any]] = []
+        for i, item in enumerate(inventory):
+            level = float(item["balance"]) + i % 3 if i % 2 == 0 else 10
+            if item["variantUuid"] == variant:
+                level = 18
+            key = {"productUuid": item["productUuid"], "variantUuid": item["variantUuid"]}
+            levels.append({**key, "lowStockAlert": True, "lowStockLevel": f"{level:g}"})
+        api.post(f"/custom-low-stock/locations/{locs['STORE']}", json={"requests": levels}).raise_for_status()
+        api.post(f"/custom-low-stock/locations/{harbour}", json={"requests": levels[:3]}).raise_for_status()
+        change = {
+            "productUuid": product,
+            "variantUuid": variant,
+            "fromLocationUuid": locs["STORE"],
+            "toLocationUuid": locs["SOLD"],
+            "change": 15,
+        }
+        api.put("/organizations/self/inventory", json={"changes": [change]}).raise_for_status()
+    return harbour
+
+
+def wait_for_deliveries(server: Server, subs: list[str]) -> None:
+    deadline = time.monotonic() + 15
+    with server.api() as api:
+        while time.monotonic() < deadline:
+            logs = [api.get(f"/organizations/self/subscriptions/{s}/deliveries").json() for s in subs]
+            if all(logs) and all(entry.get("attempts", 0) > 0 for log in logs for entry in log):
+                return
+            time.sleep(0.2)
+
+
+def stocktake_csv(server: Server) -> str:
+    """Counts of the whole store: most match, a few differ (the preview shows only those)."""
+    with server.api() as api:
+        store = next(
+            loc["uuid"] for loc in api.get("/organizations/self/locations").json()
+            if loc["type"] == "STORE" and loc["default"]
+        )  # fmt: skip
+        inventory = api.get(f"/organizations/self/inventory/locations/{store}").json()["variants"]
+    lines = ["productUuid,variantUuid,balance"]
+    for i, item in enumerate(inventory):
+        balance = float(item["balance"])
+        counted = balance - 2 if i % 3 == 0 and balance >= 2 else balance + 1 if i % 4 == 1 else balance
+        lines.append(f"{item['productUuid']},{item['variantUuid']},{counted:g}")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium package first")
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as server:
+    env = {"STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE": "1", "STOCKLEDGER_DISPATCHER": "1"}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        receiver() as hook_base,
+        running_server(Path(tmp), extra_env=env) as server,
+    ):
+        subs = subscribe(server, hook_base)
         product, variant = seed(server)
+        harbour = seed_stores_and_alerts(server, product, variant)
+        wait_for_deliveries(server, subs)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             context = browser.new_context(base_url=server.base_url, viewport={"width": 1280, "height": 800})
@@ -79,16 +201,52 @@ def main() -> None:
             page.screenshot(path=OUT / "signin.png")
             sign_in(page, server)
             page.screenshot(path=OUT / "overview.png", full_page=True)
+            page.goto(f"/ui/stock?location={harbour}")
+            page.screenshot(path=OUT / "overview-second-store.png", full_page=True)
             page.goto(f"/ui/variants/{product}/{variant}")
             page.screenshot(path=OUT / "variant.png", full_page=True)
             page.goto(f"/ui/adjust?product={product}&variant={variant}&action=sale")
             page.get_by_label("Quantity").fill("2")
             page.get_by_label("Reference").fill("till-3/receipt-1187")
             page.screenshot(path=OUT / "adjust.png", full_page=True)
+            page.goto(f"/ui/adjust?product={product}&variant={variant}&action=count")
+            page.get_by_label("Quantity").fill("14")
+            with server.api() as api:
+                locs = {loc["type"]: loc["uuid"] for loc in api.get("/organizations/self/locations").json()
+                        if loc["type"] != "STORE" or loc["default"]}  # fmt: skip
+                change = {"productUuid": product, "variantUuid": variant, "fromLocationUuid": locs["STORE"],
+                          "toLocationUuid": locs["SOLD"], "change": 1}  # fmt: skip
+                api.put("/organizations/self/inventory", json={"changes": [change]}).raise_for_status()
+            page.get_by_role("button", name="Record").click()
+            page.screenshot(path=OUT / "count-conflict.png", full_page=True)
+            page.goto("/ui/stocktake")
+            page.get_by_label("CSV file").set_input_files(
+                {
+                    "name": "stocktake-main-store.csv",
+                    "mimeType": "text/csv",
+                    "buffer": stocktake_csv(server).encode(),
+                }
+            )
+            page.get_by_role("button", name="Upload and preview").click()
+            page.wait_for_url("**/ui/stocktake/*")
+            page.screenshot(path=OUT / "stocktake-preview.png", full_page=True)
+            page.goto("/ui/stocktake")
+            bad = "sku,balance\nTEE-S,20\nTEE-XL,4\nMUG-B,many\nTEE-S,19\n"
+            page.get_by_label("CSV file").set_input_files(
+                {"name": "shelf-7.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+            )
+            page.get_by_role("button", name="Upload and preview").click()
+            page.screenshot(path=OUT / "stocktake-errors.png", full_page=True)
+            page.goto("/ui/low-stock")
+            page.screenshot(path=OUT / "low-stock.png", full_page=True)
+            page.goto("/ui/webhooks")
+            page.screenshot(path=OUT / "webhooks.png", full_page=True)
             phone = browser.new_context(base_url=server.base_url, viewport={"width": 390, "height": 844})
             mobile = phone.new_page()
             sign_in(mobile, server)
             mobile.screenshot(path=OUT / "overview-phone.png", full_page=True)
+            mobile.goto("/ui/low-stock")
+            mobile.screenshot(path=OUT / "low-stock-phone.png", full_page=True)
             browser.close()
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(ROOT))

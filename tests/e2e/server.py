@@ -72,20 +72,21 @@ class Server:
         return product, variant_uuids
 
 
-def _environment(data_dir: Path) -> dict[str, str]:
+def _environment(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLEDGER_")}
     env.update(
         STOCKLEDGER_DATA_DIR=str(data_dir),
         STOCKLEDGER_DISPATCHER="0",
         STOCKLEDGER_LOG_LEVEL="warning",
     )
+    env.update(extra or {})
     return env
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[Server]:
+def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Issue an API key, start the server on a random port, wait until it answers; stop it afterwards."""
-    env = _environment(data_dir)
+    env = _environment(data_dir, extra_env)
     org = str(uuid.uuid4())
     created = subprocess.run(
         [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org],

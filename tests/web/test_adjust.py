@@ -117,7 +117,7 @@ async def test_the_adjust_form_is_prefilled_from_the_variant_page(
     assert page.status_code == 200
     assert f'value="{product}"' in page.text and f'value="{variant}"' in page.text
     assert 'value="sale" checked' in page.text
-    assert '<label for="quantity">Quantity</label>' in page.text
+    assert '<label for="quantity">Quantity' in page.text
     body = {"name": "Desk <lamp>", "variants": [{"uuid": variant, "name": "Brass", "sku": "DL-B"}]}
     await ui.api.put(f"/organizations/self/catalog/products/{product}", json=body)
     named = await ui.client.get(f"/ui/adjust?product={product}&variant={variant}")

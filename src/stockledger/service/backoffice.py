@@ -7,13 +7,13 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.errors import not_found
+from stockledger.domain.errors import Violation, not_found, validation_error
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import Change
-from stockledger.service import movements, organizations
+from stockledger.service import low_stock, movements, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
-from stockledger.store import locations, ui_queries
+from stockledger.store import locations, stocktakes, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.locations import Location
 
@@ -159,12 +159,14 @@ class Adjustment(StrEnum):
     RECEIVE = "receive"  # SUPPLIER → store
     SALE = "sale"  # store → SOLD
     DISCARD = "discard"  # store → BIN
+    TRANSFER = "transfer"  # store → another store
 
 
 ADJUSTMENT_LABELS = {
     Adjustment.RECEIVE: "Receive stock (from supplier)",
     Adjustment.SALE: "Record a sale",
     Adjustment.DISCARD: "Discard (damaged, lost, expired)",
+    Adjustment.TRANSFER: "Transfer to another store",
 }
 
 
@@ -185,7 +187,13 @@ async def variant_label(db: Database, actor: Actor, product: str, variant: str) 
 
 
 def adjustment_change(
-    all_locations: list[Location], store: Location, kind: Adjustment, product: str, variant: str, units: int
+    all_locations: list[Location],
+    store: Location,
+    kind: Adjustment,
+    product: str,
+    variant: str,
+    units: int,
+    to_store: Location | None = None,
 ) -> Change:
     def system(kind_of: LocationType) -> str:
         found = locations.by_type(all_locations, kind_of.value)
@@ -194,6 +202,9 @@ def adjustment_change(
 
     if kind is Adjustment.RECEIVE:
         src, dst = system(LocationType.SUPPLIER), store.uuid
+    elif kind is Adjustment.TRANSFER:
+        assert to_store is not None, "a transfer names the store it goes to"
+        src, dst = store.uuid, to_store.uuid
     elif kind is Adjustment.SALE:
         src, dst = store.uuid, system(LocationType.SOLD)
     else:
@@ -212,11 +223,80 @@ async def adjust(
     units: int,
     external_uuid: str | None,
     max_changes: int,
+    to_store_uuid: str | None = None,
 ) -> LocationBalances:
     """One movement through the same use case as PUT /inventory: same ledger, events and checks."""
     all_locations = await store_locations(db, actor)
     store = pick_store(all_locations, store_uuid)
-    change = adjustment_change(all_locations, store, kind, product, variant, units)
+    to_store = None
+    if kind is Adjustment.TRANSFER:
+        to_store = pick_store(all_locations, to_store_uuid or "-")
+        if to_store.uuid == store.uuid:
+            raise validation_error([Violation("toLocationUuid", "must be another store")])
+    change = adjustment_change(all_locations, store, kind, product, variant, units, to_store)
     return await movements.update_balances(
         db, actor, [change], return_location=store.uuid, external_uuid=external_uuid, max_changes=max_changes
     )
+
+
+async def balance_in(db: Database, actor: Actor, store_uuid: str, product: str, variant: str) -> int:
+    """The variant's balance in one store now (0 without a balance row)."""
+
+    async def work(conn: AsyncConnection) -> int:
+        return (await ui_queries.variant_balances(conn, actor.org, product, variant)).get(store_uuid, 0)
+
+    return await db.read(work)
+
+
+@dataclass(frozen=True)
+class LowStockRow:
+    product_uuid: str
+    variant_uuid: str
+    units: int
+    level_units: int  # the level it is evaluated against (its own, or the server default)
+    own_level: bool
+    product_name: str | None
+    variant_name: str | None
+    sku: str | None
+
+
+@dataclass(frozen=True)
+class LowStockPage:
+    stores: list[Location]
+    store: Location
+    rows: list[LowStockRow]
+
+
+async def low_stock_page(db: Database, actor: Actor, store_uuid: str | None) -> LowStockPage:
+    """The low-stock view (spec §6) of one store, with names and the level each row is judged by."""
+    all_locations = await store_locations(db, actor)
+    store = pick_store(all_locations, store_uuid)
+    view = await low_stock.low_stock_view(db, actor, store.uuid)
+    configs = await low_stock.location_configs(db, actor, store.uuid)
+    levels = {(c.product_uuid, c.variant_uuid): c.level_units for c in configs.configs}
+
+    async def work(conn: AsyncConnection) -> dict[tuple[str, str], tuple[str | None, str | None, str | None]]:
+        return await stocktakes.names_of(
+            conn, actor.org, [(r.product_uuid, r.variant_uuid) for r in view.variants]
+        )
+
+    names = await db.read(work)
+    rows = []
+    for record in view.variants:
+        key = (record.product_uuid, record.variant_uuid)
+        own = levels.get(key)
+        pname, vname, sku = names.get(key, (None, None, None))
+        rows.append(
+            LowStockRow(
+                record.product_uuid,
+                record.variant_uuid,
+                record.units,
+                low_stock.default_units() if own is None else own,
+                own is not None,
+                pname,
+                vname,
+                sku,
+            )
+        )
+    rows.sort(key=lambda r: (r.units - r.level_units, r.product_name or "~", r.variant_name or "~"))
+    return LowStockPage(stores_of(all_locations), store, rows)

@@ -258,3 +258,19 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Index("ix_idempotency_keys_created", "created_ms"),
 )
+
+# Stocktake uploads of the back office: the parsed, checked rows of one CSV file (zlib-compressed
+# JSON) with the balances its preview showed, kept until applied or a day old.
+stocktakes = Table(
+    "stocktakes",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("uuid", String(UUID_LEN), primary_key=True),
+    Column("location_uuid", String(UUID_LEN), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("applied_ms", BigInteger, nullable=True),
+    Index("ix_stocktakes_created", "created_ms"),
+)

@@ -5,12 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from stockledger.web import auth_pages, error_pages, stock_pages, variant_pages
+from stockledger.web import (
+    auth_pages,
+    error_pages,
+    low_stock_pages,
+    stock_pages,
+    stocktake_pages,
+    variant_pages,
+    webhook_pages,
+)
 from stockledger.web.render import STATIC_DIR
 
 # One router per page group; later groups (counts, history, stores, low stock, webhooks) join here
 # and add their entry to nav.NAV.
-PAGE_ROUTERS: list[APIRouter] = [auth_pages.router, stock_pages.router, variant_pages.router]
+PAGE_ROUTERS: list[APIRouter] = [
+    auth_pages.router,
+    stock_pages.router,
+    variant_pages.router,
+    low_stock_pages.router,
+    stocktake_pages.router,
+    webhook_pages.router,
+]
 
 
 def install(app: FastAPI) -> None:

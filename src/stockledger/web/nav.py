@@ -15,4 +15,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("stock", "Stock", "/ui/stock"),
     NavItem("adjust", "Adjust stock", "/ui/adjust"),
+    NavItem("low-stock", "Low stock", "/ui/low-stock"),
+    NavItem("stocktake", "Stocktake", "/ui/stocktake"),
+    NavItem("webhooks", "Webhooks", "/ui/webhooks"),
 ]

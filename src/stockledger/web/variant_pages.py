@@ -14,8 +14,8 @@ from stockledger.api.inventory import path_uuid
 from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
-from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
-from stockledger.service import backoffice
+from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
+from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
 from stockledger.store.ui_queries import VariantNames
 from stockledger.web import session
@@ -32,6 +32,9 @@ DONE_MESSAGES = {
     "receive": "Stock received.",
     "sale": "Sale recorded.",
     "discard": "Stock discarded.",
+    "transfer": "Stock transferred.",
+    "count": "Count recorded.",
+    "low-stock": "Low-stock alert saved.",
 }
 
 
@@ -39,33 +42,74 @@ DONE_MESSAGES = {
 async def variant_page(request: Request, product: str, variant: str) -> Response:
     user = await session.current_user(request)
     session.require_scope(user, READ_PRODUCT)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    return await render_variant(
+        request, user, product, variant, uuid_param(request, "location"), {"done": done}
+    )
+
+
+async def render_variant(
+    request: Request,
+    user: session.UiUser,
+    product: str,
+    variant: str,
+    store_uuid: str | None,
+    extra: dict[str, Any],
+    status: int = 200,
+) -> Response:
+    """The variant page; `extra` carries a notice or the low-stock form's values and errors."""
     before = int_param(request, "before", 0, low=0, high=2**62)
+    db = app_state(request).db
     view = await backoffice.variant_view(
-        app_state(request).db,
+        db,
         user.actor,
         path_uuid(product, "product"),
         path_uuid(variant, "variant"),
-        store_uuid=uuid_param(request, "location"),
+        store_uuid=store_uuid,
         before_seq=before or None,
         page_size=HISTORY_PAGE_SIZE,
     )
     names = {loc.uuid: loc.name for loc in view.locations}
     title = view.names.product_name or view.product_uuid
     chart = balance_chart(view.series, f"Balance of {title} in {view.store.name}")
-    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
-    return page(
-        request,
-        "variant.html",
-        {
-            "user": user,
-            "active": "stock",
-            "title": title,
-            "view": view,
-            "location_names": names,
-            "chart": chart,
-            "done": done,
+    configs = await low_stock.location_configs(db, user.actor, view.store.uuid, view.product_uuid)
+    config = next((c for c in configs.configs if c.variant_uuid == view.variant_uuid), None)
+    context: dict[str, Any] = {
+        "user": user,
+        "active": "stock",
+        "title": title,
+        "view": view,
+        "location_names": names,
+        "chart": chart,
+        "done": None,
+        "low_stock": {
+            "level": "" if config is None or config.level_units is None else format_units(config.level_units),
+            "alert": config is not None and config.alert,
+            "default_level": format_units(low_stock.default_units()),
         },
-    )
+        "low_stock_errors": {},
+    }
+    if "low_stock_values" in extra:  # a rejected form shows what was entered, not what is stored
+        context["low_stock"].update(extra.pop("low_stock_values"))
+    context.update(extra)
+    return page(request, "variant.html", context, status)
+
+
+COUNT = "count"  # not a movement between two named locations: the counts service records the difference
+ACTIONS = [(a.value, label) for a, label in ADJUSTMENT_LABELS.items()] + [
+    (COUNT, "Count: set the balance to what you counted")
+]
+FIELDS = (
+    "location",
+    "to_location",
+    "product",
+    "variant",
+    "action",
+    "quantity",
+    "reference",
+    "expected",
+    "expected_key",
+)
 
 
 def _form_context(
@@ -74,6 +118,7 @@ def _form_context(
     values: dict[str, str],
     errors: dict[str, str],
     label: VariantNames | None = None,
+    balance: int | None = None,
 ) -> dict[str, Any]:
     return {
         "label": label,
@@ -81,31 +126,45 @@ def _form_context(
         "active": "adjust",
         "title": "Adjust stock",
         "stores": stores,
-        "actions": ADJUSTMENT_LABELS,
+        "actions": ACTIONS,
         "values": values,
         "errors": errors,
+        "balance": balance,
     }
+
+
+def _expected_key(location: str, product: str, variant: str) -> str:
+    """What the hidden expected balance is about: a count of another store or variant ignores it."""
+    return f"{location}/{product}/{variant}"
 
 
 @router.get("/ui/adjust")
 async def adjust_form(request: Request) -> Response:
     user = await session.current_user(request)
     session.require_scope(user, WRITE_PRODUCT)
-    stores = backoffice.stores_of(await backoffice.store_locations(app_state(request).db, user.actor))
+    db = app_state(request).db
+    stores = backoffice.stores_of(await backoffice.store_locations(db, user.actor))
     query = request.query_params
-    values = {
-        "location": uuid_param(request, "location") or stores[0].uuid,
-        "product": query.get("product", ""),
-        "variant": query.get("variant", ""),
-        "action": query.get("action", Adjustment.RECEIVE.value),
-        "quantity": "",
-        "reference": "",
-    }
+    location = uuid_param(request, "location")
+    store = next((s for s in stores if s.uuid == location), stores[0])
+    values = {name: "" for name in FIELDS}
+    values.update(
+        location=store.uuid,
+        to_location=next((s.uuid for s in stores if s.uuid != store.uuid), ""),
+        product=query.get("product", ""),
+        variant=query.get("variant", ""),
+        action=query.get("action", Adjustment.RECEIVE.value),
+    )
     product, variant = canonical_uuid(values["product"]), canonical_uuid(values["variant"])
     label = None
+    balance = None
     if product and variant:
-        label = await backoffice.variant_label(app_state(request).db, user.actor, product, variant)
-    return page(request, "adjust.html", _form_context(user, stores, values, {}, label))
+        label = await backoffice.variant_label(db, user.actor, product, variant)
+        balance = await backoffice.balance_in(db, user.actor, store.uuid, product, variant)
+        values.update(
+            expected=format_units(balance), expected_key=_expected_key(store.uuid, product, variant)
+        )
+    return page(request, "adjust.html", _form_context(user, stores, values, {}, label, balance))
 
 
 def _field_of(property_name: str) -> str:
@@ -115,9 +174,56 @@ def _field_of(property_name: str) -> str:
         return "variant"
     if property_name.endswith("change"):
         return "quantity"
-    if "LocationUuid" in property_name:
+    if property_name.startswith("toLocationUuid"):
+        return "to_location"
+    if "LocationUuid" in property_name or property_name == "locationUuid":
         return "location"
     return "form"
+
+
+def _check_form(values: dict[str, str], stores: list[Any]) -> tuple[dict[str, str], Decimal]:
+    errors: dict[str, str] = {}
+    if canonical_uuid(values["product"]) is None:
+        errors["product"] = "Enter the product's UUID."
+    if canonical_uuid(values["variant"]) is None:
+        errors["variant"] = "Enter the variant's UUID."
+    if values["action"] not in {value for value, _ in ACTIONS}:
+        errors["action"] = "Choose what happened."
+    counting = values["action"] == COUNT
+    quantity = Decimal(0)
+    try:
+        quantity = parse_quantity(values["quantity"])
+        if counting and quantity < 0:
+            errors["quantity"] = "A counted balance cannot be negative."
+        elif not counting and quantity <= 0:
+            errors["quantity"] = "Enter a quantity greater than 0."
+    except QuantityError as exc:
+        errors["quantity"] = f"The quantity {exc} (up to 3 decimals, e.g. 2 or 0.25)."
+    store_uuids = {s.uuid for s in stores}
+    if values["location"] not in store_uuids:
+        errors["location"] = "Choose a store."
+    if values["action"] == Adjustment.TRANSFER.value:
+        if values["to_location"] not in store_uuids:
+            errors["to_location"] = "Choose the store the stock goes to."
+        elif values["to_location"] == values["location"]:
+            errors["to_location"] = "Choose another store than the one the stock leaves."
+    if len(values["reference"]) > MAX_REFERENCE_LEN:
+        errors["reference"] = f"Keep the reference under {MAX_REFERENCE_LEN} characters."
+    return errors, quantity
+
+
+def _errors_of(exc: ServiceError) -> dict[str, str]:
+    if exc.status >= 500 or exc.status in (401, 403):
+        raise exc
+    errors: dict[str, str] = {}
+    for violation in exc.violations or []:
+        message = violation.message
+        if exc.error_type == "PRODUCT_NOT_TRACKED":
+            message = "This product is not tracked. Start tracking it through the API first."
+        errors.setdefault(_field_of(violation.property_name), message)
+    if not errors:
+        errors["form"] = exc.message
+    return errors
 
 
 @router.post("/ui/adjust")
@@ -128,59 +234,104 @@ async def adjust(request: Request) -> Response:
     session.require_scope(user, WRITE_PRODUCT)
     db = app_state(request).db
     stores = backoffice.stores_of(await backoffice.store_locations(db, user.actor))
-    values = {
-        name: str(form.get(name, "")).strip()
-        for name in ("location", "product", "variant", "action", "quantity", "reference")
-    }
-    errors: dict[str, str] = {}
-    product = canonical_uuid(values["product"])
-    variant = canonical_uuid(values["variant"])
-    if product is None:
-        errors["product"] = "Enter the product's UUID."
-    if variant is None:
-        errors["variant"] = "Enter the variant's UUID."
-    kind = next((a for a in Adjustment if a.value == values["action"]), None)
-    if kind is None:
-        errors["action"] = "Choose what happened."
-    quantity = Decimal(0)
-    try:
-        quantity = parse_quantity(values["quantity"])
-        if quantity <= 0:
-            errors["quantity"] = "Enter a quantity greater than 0."
-    except QuantityError as exc:
-        errors["quantity"] = f"The quantity {exc} (up to 3 decimals, e.g. 2 or 0.25)."
-    store = next((s for s in stores if s.uuid == values["location"]), None)
-    if store is None:
-        errors["location"] = "Choose a store."
-    if len(values["reference"]) > MAX_REFERENCE_LEN:
-        errors["reference"] = f"Keep the reference under {MAX_REFERENCE_LEN} characters."
+    values = {name: str(form.get(name, "")).strip() for name in FIELDS}
+    errors, quantity = _check_form(values, stores)
     if not errors:
-        assert product and variant and kind and store
+        product = canonical_uuid(values["product"])
+        variant = canonical_uuid(values["variant"])
+        assert product and variant
+        values.update(product=product, variant=variant)
+        if values["action"] == COUNT:
+            return await _count(request, user, stores, values, to_units(quantity))
         try:
             await backoffice.adjust(
                 db,
                 user.actor,
-                store_uuid=store.uuid,
-                kind=kind,
+                store_uuid=values["location"],
+                kind=Adjustment(values["action"]),
                 product=product,
                 variant=variant,
                 units=to_units(quantity),
                 external_uuid=values["reference"] or None,
                 max_changes=app_state(request).settings.max_changes,
+                to_store_uuid=values["to_location"] or None,
             )
         except ServiceError as exc:
-            if exc.status >= 500 or exc.status in (401, 403):
-                raise
-            for violation in exc.violations or []:
-                message = violation.message
-                if exc.error_type == "PRODUCT_NOT_TRACKED":
-                    message = "This product is not tracked. Start tracking it through the API first."
-                errors.setdefault(_field_of(violation.property_name), message)
-            if not errors:
-                errors["form"] = exc.message
+            errors = _errors_of(exc)
         else:
-            target = f"/ui/variants/{product}/{variant}?" + urlencode(
-                {"location": store.uuid, "done": kind.value}
-            )
-            return RedirectResponse(target, status_code=303)
+            return _done(product, variant, values["location"], values["action"])
     return page(request, "adjust.html", _form_context(user, stores, values, errors), 400)
+
+
+def _done(product: str, variant: str, location: str, what: str) -> Response:
+    target = f"/ui/variants/{product}/{variant}?" + urlencode({"location": location, "done": what})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _count(
+    request: Request, user: session.UiUser, stores: list[Any], values: dict[str, str], counted: int
+) -> Response:
+    """Apply a count against the balance the merchant saw; if it moved meanwhile (or no balance was
+    shown for this store and variant) show both numbers and apply nothing until they confirm."""
+    db = app_state(request).db
+    product, variant, location = values["product"], values["variant"], values["location"]
+    expected: int | None = None
+    if values["expected_key"] == _expected_key(location, product, variant):
+        try:
+            expected = to_units(parse_quantity(values["expected"]))
+        except QuantityError:
+            expected = None
+    if expected is None:
+        current = await backoffice.balance_in(db, user.actor, location, product, variant)
+        return await _confirm(request, user, stores, values, counted, None, current, 200)
+    try:
+        await counts.apply_counts(
+            db,
+            user.actor,
+            [counts.Count(product, variant, counted, expected, "counts[0]")],
+            location_uuid=location,
+            external_uuid=values["reference"] or None,
+            max_changes=app_state(request).settings.max_changes,
+        )
+    except ServiceError as exc:
+        if exc.error_type != "BALANCE_CHANGED":
+            return page(request, "adjust.html", _form_context(user, stores, values, _errors_of(exc)), 400)
+        now = exc.extra.get("currentBalances", [])
+        assert isinstance(now, list) and now
+        current = to_units(parse_quantity(now[0]["balance"]))
+        return await _confirm(request, user, stores, values, counted, expected, current, 409)
+    return _done(product, variant, location, COUNT)
+
+
+async def _confirm(
+    request: Request,
+    user: session.UiUser,
+    stores: list[Any],
+    values: dict[str, str],
+    counted: int,
+    seen: int | None,
+    current: int,
+    status: int,
+) -> Response:
+    store = next(s for s in stores if s.uuid == values["location"])
+    label = await backoffice.variant_label(
+        app_state(request).db, user.actor, values["product"], values["variant"]
+    )
+    confirm = dict(
+        values,
+        expected=format_units(current),
+        expected_key=_expected_key(store.uuid, values["product"], values["variant"]),
+        quantity=format_units(counted),
+    )
+    context = {
+        "user": user,
+        "active": "adjust",
+        "title": "Balance changed" if seen is not None else "Confirm the count",
+        "label": label,
+        "store": store,
+        "seen": seen,
+        "current": current,
+        "counted": counted,
+        "values": confirm,
+    }
+    return page(request, "count_confirm.html", context, status)

@@ -5,3 +5,21 @@ document.addEventListener("change", function (event) {
     target.form.requestSubmit();
   }
 });
+
+// Long uploads and stocktakes: say what is happening and stop a second submission.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-progress")) {
+    return;
+  }
+  if (form.dataset.busy) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.busy = "1";
+  var message = form.querySelector("[data-progress-message]");
+  if (message) {
+    message.hidden = false;
+  }
+  form.setAttribute("aria-busy", "true");
+});
