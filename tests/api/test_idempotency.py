@@ -246,3 +246,35 @@ async def test_applied_request_whose_answer_was_lost_is_not_applied_again(api: A
     assert response.status_code == 409
     assert "applied" in response.json()["developerMessage"]
     assert await movement_count(db, api.org) == 1
+
+
+async def test_a_retry_arriving_while_the_first_answer_is_being_stored_waits_and_replays(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    body = await restock_body(api, product, variant)
+    committed = asyncio.Event()
+    release = asyncio.Event()
+    store_response = idempotency.store_response
+
+    async def slow_store(*args: Any, **kwargs: Any) -> None:
+        committed.set()  # the effect and the key row have committed; the answer is not stored yet
+        await release.wait()
+        await store_response(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "store_response", slow_store)
+    first = asyncio.create_task(
+        api.put("/organizations/self/inventory", json=body, headers=key_headers("slow"))
+    )
+    await committed.wait()
+    retry = asyncio.create_task(
+        api.put("/organizations/self/inventory", json=body, headers=key_headers("slow"))
+    )
+    await asyncio.sleep(0.05)  # the retry finds the committed key without an answer
+    release.set()
+    original, replayed = await first, await retry
+    assert original.status_code == 200
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.headers.get("idempotent-replayed") == "true"
+    assert replayed.content == original.content
