@@ -91,7 +91,12 @@ def _received_by_message(receiver: Receiver, signing_key: str) -> dict[str, dict
 
 
 async def crash_cycle_with_webhooks(
-    database_url: str, db: Database, data_dir: Path, *, load_s: float = LOAD_BEFORE_KILL_S, wait_leases: bool = False
+    database_url: str,
+    db: Database,
+    data_dir: Path,
+    *,
+    load_s: float = LOAD_BEFORE_KILL_S,
+    wait_leases: bool = False,
 ) -> int:
     """Load a server with a subscriber, kill -9 it, restart it, and check ledger and deliveries.
     `wait_leases` waits the dead dispatcher's lease out in real time instead of playing it forward."""
