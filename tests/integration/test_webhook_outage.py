@@ -4,8 +4,11 @@ in order, and none twice once the receiver has answered 2xx."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from stockledger.events.schedule import schedule_offsets_s
 from tests.conftest import Api, new_uuid
@@ -104,3 +107,21 @@ async def test_a_multi_hour_outage_loses_nothing_and_duplicates_nothing_after_a_
     assert [e["attempts"] for e in log if e is not entry] == [1] * (MESSAGES - 1)
     listed = {s["uuid"]: s["status"] for s in (await api.get(BASE)).json()}
     assert listed[sub["uuid"]] == "ACTIVE"
+
+
+async def test_a_failed_delivery_is_recorded_on_schedule_when_info_logging_is_on(
+    api: Api, hooks: Hooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The failure is logged at INFO; a log call that raised used to leave the delivery unrecorded
+    # (retried only when its lease ran out, never FAILING, never exhausting the schedule).
+    caplog.set_level(logging.INFO, logger="stockledger.dispatcher")
+    async with running_receiver(status_for=lambda n: 200 if n == 1 else 500) as receiver:
+        sub = await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
+        await api.track(new_uuid())
+        await hooks.dispatcher.drain()
+    (entry,) = await hooks.log(api, sub["uuid"])
+    assert (entry["state"], entry["attempts"], entry["lastStatus"]) == ("PENDING", 1, "500")
+    assert ms_of(entry["nextAttempt"]) == hooks.clock.now_ms() + 60_000
+    (record,) = [r for r in caplog.records if r.name == "stockledger.dispatcher"]
+    assert record.getMessage() == "webhook delivery failed"
+    assert record.exc_info is None
