@@ -26,6 +26,8 @@ from tests.webhook_receiver import Receiver, running_receiver
 
 EVENT = "InventoryBalanceChanged"
 DELIVERY_WAIT_S = 30.0  # bounded wait for the restarted server's dispatcher to catch up
+# Info level: the servers log every request and every dispatcher line, which must hold no secret.
+SERVER_ENV = {"STOCKLEDGER_LOG_LEVEL": "info"}
 
 
 async def _subscribe(client: httpx.AsyncClient, receiver: Receiver) -> dict[str, Any]:
@@ -105,7 +107,7 @@ async def crash_cycle_with_webhooks(
     headers = {"Authorization": f"Bearer {token}"}
     acknowledged: list[str] = []
     async with running_receiver() as receiver:
-        server = real_server.start(database_url, data_dir)
+        server = real_server.start(database_url, data_dir, extra_env=SERVER_ENV)
         try:
             async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=10) as client:
                 locs = await _setup(client, product)
@@ -127,7 +129,7 @@ async def crash_cycle_with_webhooks(
 
         if not wait_leases:
             assert await _let_dead_leases_run_out(db, subscription["uuid"]) <= 1
-        with real_server.running(database_url, data_dir):
+        with real_server.running(database_url, data_dir, extra_env=SERVER_ENV):
             deadline = time.monotonic() + DELIVERY_WAIT_S + (40.0 if wait_leases else 0.0)
             while time.monotonic() < deadline:
                 if committed <= set(_received_by_message(receiver, subscription["signingKey"])):
@@ -141,6 +143,10 @@ async def crash_cycle_with_webhooks(
     externals = [json.loads(e["payload"])["externalUuid"] for e in delivered.values()]
     assert sorted(externals) == sorted(counts), "each committed request's event arrived, once per request"
     assert set(acknowledged) <= set(externals)
+    logs = "".join(path.read_text(errors="replace") for path in data_dir.glob("server-*.log"))
+    assert '"logger": "stockledger.access"' in logs.replace('":"', '": "')
+    for secret in (subscription["signingKey"], token.split(".")[2], TEST_SECRET):
+        assert secret not in logs, "a secret reached the server's logs"
     return len(acknowledged)
 
 
