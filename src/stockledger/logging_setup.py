@@ -62,3 +62,6 @@ def configure(level: str = "info") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # Alembic announces its dialect at INFO on every readiness probe; keep only its warnings.
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    # aiosqlite logs every statement with its parameters at DEBUG: signing keys and API key ids are
+    # parameters, and secrets must never reach the logs, even at the debug level.
+    logging.getLogger("aiosqlite").setLevel(max(root.level, logging.INFO))

@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from stockledger.app import create_app
 from stockledger.config import Settings
 from stockledger.store.db import Database
+from stockledger.store.migrate import upgrade
 from stockledger.store.tables import outbox
 from tests.conftest import TEST_SECRET, Api, new_uuid
 
@@ -190,3 +191,29 @@ async def test_metrics_report_the_outbox_depth(api: Api, db: Database) -> None:
 
     depth = _sample((await api.client.get("/metrics")).text, "stockledger_outbox_depth", "")
     assert depth == await db.read(pending) >= 1
+
+
+@pytest.mark.parametrize(
+    ("revision", "status"),
+    [("0001", 503), ("9999_from_a_newer_release", 200)],
+)
+async def test_readyz_during_a_rolling_upgrade(tmp_path: Path, revision: str, status: int) -> None:
+    """An older schema means migrations are pending; a schema of a newer release (migrated before
+    the rollout) keeps the previous release ready until it is replaced."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = Settings(data_dir=tmp_path, database_url=url, secret=TEST_SECRET, run_dispatcher=False)
+    database = Database(settings.effective_database_url())
+    await upgrade(settings.effective_database_url())
+
+    async def stamp(conn: AsyncConnection) -> None:
+        await conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+
+    await database.write(stamp)
+    app = create_app(settings, db=database)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            response = await http.get("/readyz")
+    finally:
+        await database.dispose()
+    assert response.status_code == status, response.text
+    assert response.json()["revision"] == revision

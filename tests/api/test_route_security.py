@@ -5,7 +5,9 @@ New routes are covered automatically; a route that is public by design must be l
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import time
 import uuid
@@ -16,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.db import Database
-from stockledger.store.tables import metadata
-from stockledger.tokens import mint_access_token
+from stockledger.store.tables import metadata, outbox
+from stockledger.tokens import DEFAULT_SCOPES, mint_access_token
 from tests.conftest import TEST_SECRET, Api, new_uuid
+from tests.webhook_receiver import running_receiver
 
 # Routes that do not take a bearer token, by design (spec §2).
 PUBLIC_PREFIXES = (
@@ -80,7 +83,11 @@ def leaks(response: Any, victim: dict[str, str]) -> bool:
     try:
         document = response.json()
     except ValueError:
-        return victim["locationUuid"] in response.text and response.status_code < 400
+        return response.status_code < 400 and any(
+            victim[k] in response.text for k in ("locationUuid", "marker", "signingKey")
+        )
+    if victim["marker"] in response.text or victim["signingKey"] in response.text:
+        return True  # A's catalog name or A's subscription
     stack = [document]
     while stack:
         item = stack.pop()
@@ -96,12 +103,39 @@ def leaks(response: Any, victim: dict[str, str]) -> bool:
 
 
 @pytest.fixture
-async def victim(api: Api) -> dict[str, str]:
-    """Organization A with a location, a tracked product and a balance."""
+async def victim(api: Api, db: Database) -> dict[str, str]:
+    """Organization A with data behind every family of routes: a balance, a catalog name, a
+    low-stock rule, settings, a webhook subscription and an event in its outbox."""
     locs = await api.locations()
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
     assert (await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 7)).status_code == 200
+    marker = f"victim-{new_uuid()}"
+    catalog = {"name": marker, "variants": [{"uuid": variant, "name": marker, "sku": marker}]}
+    assert (await api.put(f"/organizations/self/catalog/products/{product}", json=catalog)).status_code == 200
+    rule = {"productUuid": product, "variantUuid": variant, "lowStockLevel": "3", "lowStockAlert": True}
+    assert (await api.put(f"/custom-low-stock/locations/{locs['STORE']}", json=rule)).status_code < 300
+    settings = {"allowNegativeStock": False}
+    assert (await api.put("/organizations/self/settings", json=settings)).status_code == 200
+    async with running_receiver() as receiver:
+        created = await api.post(
+            "/organizations/self/subscriptions",
+            json={
+                "uuid": new_uuid(),
+                "transportName": "WEBHOOK",
+                "eventNames": [],
+                "destination": receiver.url,
+                "contactEmail": "a@example.com",
+            },
+        )
+    assert created.status_code == 200, created.text
+
+    async def last_message(conn: AsyncConnection) -> str:
+        row = await conn.execute(
+            select(outbox.c.message_uuid).where(outbox.c.org_uuid == api.org).order_by(outbox.c.id.desc())
+        )
+        return str(row.scalars().first())
+
     return {
         "org": api.org,
         "locationUuid": locs["STORE"],
@@ -110,7 +144,10 @@ async def victim(api: Api) -> dict[str, str]:
         "p": product,
         "variantUuid": variant,
         "v": variant,
-        "uuid": new_uuid(),
+        "uuid": created.json()["uuid"],
+        "messageUuid": await db.read(last_message),
+        "signingKey": created.json()["signingKey"],
+        "marker": marker,
     }
 
 
@@ -166,32 +203,66 @@ async def test_every_write_route_refuses_a_read_only_token(api: Api, victim: dic
     assert checked >= 3
 
 
-async def test_every_route_refuses_an_expired_token(api: Api, victim: dict[str, str]) -> None:
-    expired = mint_access_token(TEST_SECRET, org=api.org, now_s=int(time.time()) - 3 * 3600, ttl_s=3600)
-    for method, path in await operations(api):
-        response = await api.client.request(
-            method.upper(),
-            fill(path, victim),
-            headers={"Authorization": f"Bearer {expired}"},
-            json=body_for(victim) if method in WRITE_METHODS else None,
-        )
-        assert response.status_code == 401, (method, path, response.status_code)
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
-
-
-async def test_tokens_signed_with_alg_none_are_refused(api: Api) -> None:
-    import base64
-    import json
+def unsigned_token(org: str) -> str:
+    """A token with `alg: none` and no signature, claiming organization `org`."""
 
     def b64(data: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
-    claims = {
-        "sub": str(uuid.uuid4()),
-        "org": api.org,
-        "scope": "READ:PRODUCT",
-        "exp": int(time.time()) + 600,
+    claims = {"sub": str(uuid.uuid4()), "org": org, "scope": DEFAULT_SCOPES, "exp": int(time.time()) + 600}
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+
+
+async def test_every_route_refuses_expired_unsigned_and_foreign_tokens(
+    api: Api, victim: dict[str, str], db: Database
+) -> None:
+    before = await org_checksum(db, api.org)
+    valid = mint_access_token(TEST_SECRET, org=api.org)
+    header, _claims, sig = valid.split(".")
+    other_org_claims = mint_access_token(TEST_SECRET, org=new_uuid()).split(".")[1]
+    bad_tokens = {
+        "expired": mint_access_token(TEST_SECRET, org=api.org, now_s=int(time.time()) - 3 * 3600, ttl_s=3600),
+        "alg none": unsigned_token(api.org),
+        "another secret": mint_access_token("another-secret-" + "x" * 40, org=api.org),
+        "claims swapped": f"{header}.{other_org_claims}.{sig}",
     }
-    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
-    response = await api.client.get("/inventory", headers={"Authorization": f"Bearer {unsigned}"})
-    assert response.status_code == 401
+    for method, path in await operations(api):
+        for kind, token in bad_tokens.items():
+            response = await api.client.request(
+                method.upper(),
+                fill(path, victim),
+                headers={"Authorization": f"Bearer {token}"},
+                json=body_for(victim) if method in WRITE_METHODS else None,
+            )
+            assert response.status_code == 401, (kind, method, path, response.status_code)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert await org_checksum(db, api.org) == before
+
+
+async def test_the_generated_checks_reach_every_family_of_routes(api: Api) -> None:
+    covered = {path for _method, path in await operations(api)}
+    families = [
+        "/organizations/{org}/inventory",
+        "/organizations/{org}/v2/inventory/bulk",
+        "/organizations/{org}/inventory/movements",  # history
+        "/organizations/{org}/inventory/counts",
+        "/organizations/{org}/locations/{locationUuid}",  # stores
+        "/organizations/{org}/settings",
+        "/organizations/{org}/purchases",
+        "/organizations/{org}/catalog/products/{productUuid}",
+        "/organizations/{org}/subscriptions",
+        "/organizations/{org}/subscriptions/{uuid}/deliveries/{messageUuid}/redeliver",
+        "/custom-low-stock/locations/{locationUuid}",
+        "/organizations/{org}/inventory/locations/{locationUuid}/low-stock",
+        "/inventory",
+    ]
+    assert [f for f in families if f not in covered] == []
+    document = (await api.client.get("/openapi.json")).json()
+    public = sorted(p for p in document["paths"] if p not in covered)
+    assert public == [
+        "/healthz",
+        "/metrics",
+        "/readyz",
+        "/token",
+        "/webhooks/zettle/{org}",
+    ], "a route without a bearer token must be public by design (spec §2)"

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from stockledger.api.responses import json_response
 from stockledger.api.state import app_state
 from stockledger.metrics import OUTBOX_DEPTH
-from stockledger.store.migrate import current_revision, head_revision
+from stockledger.store.migrate import current_revision, head_revision, is_known_revision
 from stockledger.store.tables import outbox
 
 router = APIRouter(tags=["Operations"])
@@ -52,8 +52,10 @@ async def readyz(request: Request) -> Response:
     except Exception as exc:  # any failure to reach the database means "not ready"
         return json_response({"status": "unavailable", "reason": type(exc).__name__}, 503)
     head = head_revision()
-    if revision != head:
+    if revision != head and (revision is None or is_known_revision(revision)):
         return json_response({"status": "migrations pending", "revision": revision, "head": head}, 503)
+    # A revision this release does not know is a newer release's: during a rolling upgrade the
+    # database is migrated first and the previous release keeps serving until it is replaced.
     return json_response({"status": "ready", "revision": revision})
 
 

@@ -164,7 +164,7 @@ async def update_subscription(
         actor,
         _sub_uuid(uuid),
         body.model_dump(exclude_unset=True),
-        state.settings.webhook_allow_private,
+        runtime_of(request).deliverer.allow_private,  # the same rule as creation and delivery
     )
     return Response(status_code=200)
 

@@ -127,7 +127,7 @@ class Dispatcher:
                 "webhook delivery failed",
                 extra={
                     "subscription": item.subscription_uuid,
-                    "message": item.message.message_uuid,
+                    "message_uuid": item.message.message_uuid,
                     "status": outcome.label,
                     "retry_in_s": delay_s,
                 },
@@ -153,7 +153,7 @@ class Dispatcher:
         if state == deliveries.FAILED:
             log.warning(
                 "webhook subscription deleted after its retry schedule was exhausted",
-                extra={"subscription": item.subscription_uuid, "message": item.message.message_uuid},
+                extra={"subscription": item.subscription_uuid, "message_uuid": item.message.message_uuid},
             )
         self._wake.set()  # the subscription's next message may be due now
 

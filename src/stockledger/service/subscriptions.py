@@ -94,6 +94,15 @@ async def update(
     data = rules.parse(body, creating=False, destination_problem=_destination_problem(allow_private))
     if data.event_names is not None:
         rules.check_scopes(data.event_names, actor.scopes)
+    if data.destination is not None:
+        # No test message on update (spec §7), but the address is checked as at creation: a
+        # subscription must not be moved to a private or loopback address.
+        try:
+            await destinations.pin(data.destination, allow_private)
+        except destinations.DestinationBlocked as exc:
+            raise ServiceError(
+                f"Destination is not accessible: {exc}", 400, "DESTINATION_NOT_ACCESSIBLE"
+            ) from None
     values: dict[str, Any] = {"updated_ms": now_ms()}
     if data.transport_name is not None:
         values["transport_name"] = data.transport_name

@@ -47,7 +47,12 @@ def _decode(value: Any) -> Any:
 
 
 async def export_lines(conn: AsyncConnection) -> AsyncIterator[bytes]:
-    """Every row of every table, streamed (memory does not grow with the database)."""
+    """Every row of every table, streamed (memory does not grow with the database). Must be the
+    first work of its transaction: on PostgreSQL it asks for one snapshot for all tables, or rows
+    committed while the export runs would reach later tables only (balances not equal to the
+    ledger in the backup). A SQLite read transaction is one snapshot already."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     header = {"format": FORMAT, "version": FORMAT_VERSION, "revision": await current_revision(conn)}
     yield orjson.dumps(header) + b"\n"
     for table in _tables():
