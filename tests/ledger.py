@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -94,5 +94,15 @@ async def location_rows(db: Database, org: str) -> int:
     async def work(conn: AsyncConnection) -> int:
         stmt = select(func.count()).select_from(locations).where(locations.c.org_uuid == org)
         return int(await conn.scalar(stmt) or 0)
+
+    return await db.read(work)
+
+
+async def movements_per_external_uuid(db: Database, org: str) -> Counter[str]:
+    """How many ledger rows each externalUuid has (a request's changes share one)."""
+
+    async def work(conn: AsyncConnection) -> Counter[str]:
+        rows = await conn.execute(select(movements.c.external_uuid).where(movements.c.org_uuid == org))
+        return Counter(r[0] for r in rows.all())
 
     return await db.read(work)

@@ -12,7 +12,7 @@ from stockledger.store.db import Database
 from stockledger.tokens import mint_access_token
 from tests import server as real_server
 from tests.conftest import TEST_SECRET
-from tests.reliability.ledger_checks import assert_ledger_invariant, movements_per_external_uuid
+from tests.ledger import assert_ledger_invariant, movements_per_external_uuid
 
 LOAD_CONCURRENCY = 8
 LOAD_BEFORE_KILL_S = 1.5

@@ -20,7 +20,7 @@ from stockledger.tokens import mint_access_token
 from tests import server as real_server
 from tests.conftest import TEST_SECRET
 from tests.integration.webhooks_support import verify_like_a_foreign_receiver
-from tests.reliability.ledger_checks import assert_ledger_invariant, movements_per_external_uuid
+from tests.ledger import assert_ledger_invariant, movements_per_external_uuid
 from tests.reliability.test_crash import CHANGES_PER_REQUEST, LOAD_BEFORE_KILL_S, _load, _setup
 from tests.webhook_receiver import Receiver, running_receiver
 

@@ -15,7 +15,7 @@ from stockledger.store.db import Database
 from stockledger.tokens import mint_access_token
 from tests import server as real_server
 from tests.conftest import TEST_SECRET
-from tests.reliability.ledger_checks import assert_ledger_invariant, ledger_sums
+from tests.ledger import assert_ledger_invariant
 from tests.reliability.load_client import run_client
 
 CLIENT_PROCESSES = 4
@@ -63,8 +63,7 @@ async def run_processes(
     assert statuses == Counter({200: clients * moves}), statuses
 
     try:
-        await assert_ledger_invariant(db, org)
-        table, _ = await ledger_sums(db, org)
+        table = (await assert_ledger_invariant(db, org)).balances
     finally:
         await db.dispose()
     actual = {f"{loc}|{variant}": units for (loc, _p, variant), units in table.items()}
