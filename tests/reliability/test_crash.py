@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -64,6 +65,34 @@ async def _load(
     await asyncio.gather(*(worker(i) for i in range(LOAD_CONCURRENCY)))
 
 
+async def load_then_kill(
+    server: real_server.Server,
+    token: str,
+    product: str,
+    locs: dict[str, str],
+    acknowledged: list[str],
+    load_s: float,
+) -> None:
+    """Run the load for `load_s`, then SIGKILL the server while requests are in flight."""
+    load = asyncio.create_task(_load(server.base_url, token, product, locs, acknowledged))
+    await asyncio.sleep(load_s)
+    server.kill()
+    await asyncio.wait_for(load, timeout=30)
+
+
+async def assert_nothing_lost_or_half_applied(
+    db: Database, org: str, acknowledged: list[str]
+) -> Counter[str]:
+    """Every acknowledged request is in the ledger whole, no request is partly there, balances = ledger."""
+    assert len(acknowledged) > 10, "the load ran long enough to matter"
+    counts = await movements_per_external_uuid(db, org)
+    for external in acknowledged:
+        assert counts[external] == CHANGES_PER_REQUEST, f"acknowledged request {external} lost"
+    assert all(n == CHANGES_PER_REQUEST for n in counts.values()), "a request was half-applied"
+    await assert_ledger_invariant(db, org)
+    return counts
+
+
 async def crash_cycle(
     database_url: str, db: Database, data_dir: Path, load_s: float = LOAD_BEFORE_KILL_S
 ) -> int:
@@ -77,19 +106,10 @@ async def crash_cycle(
             base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
         ) as client:
             locs = await _setup(client, product)
-        load = asyncio.create_task(_load(server.base_url, token, product, locs, acknowledged))
-        await asyncio.sleep(load_s)
-        server.kill()
-        await asyncio.wait_for(load, timeout=30)
+        await load_then_kill(server, token, product, locs, acknowledged, load_s)
     finally:
         server.kill()
-    assert len(acknowledged) > 10, "the load ran long enough to matter"
-
-    counts = await movements_per_external_uuid(db, org)
-    for external in acknowledged:
-        assert counts[external] == CHANGES_PER_REQUEST, f"acknowledged request {external} lost"
-    assert all(n == CHANGES_PER_REQUEST for n in counts.values()), "a request was half-applied"
-    await assert_ledger_invariant(db, org)
+    await assert_nothing_lost_or_half_applied(db, org, acknowledged)
 
     # The service comes back on the same database and keeps working.
     with real_server.running(database_url, data_dir) as restarted:
