@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,64 +15,30 @@ import httpx
 import pytest
 
 from stockledger.tokens import mint_access_token
-
-STARTUP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLEDGER_")}
-    env.update(extra)
-    return env
+from tests.server import Server, clean_env, spawn
 
 
 @dataclass
-class Server:
-    base_url: str
+class WalkthroughServer:
+    server: Server
     data_dir: Path
-    process: subprocess.Popen[str]
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
+def server(tmp_path: Path) -> Iterator[WalkthroughServer]:
     data_dir = tmp_path / "data"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stockledger", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env=clean_env(STOCKLEDGER_LOG_LEVEL="info"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    running = spawn(clean_env(STOCKLEDGER_LOG_LEVEL="info"), tmp_path, "--data-dir", str(data_dir))
     try:
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
-        yield Server(base_url, data_dir, process)
+        yield WalkthroughServer(running, data_dir)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        running.kill()
 
 
-def test_seed_walkthrough_over_a_real_socket_then_clean_stop(server: Server) -> None:
+def test_seed_walkthrough_over_a_real_socket_then_clean_stop(server: WalkthroughServer) -> None:
     secret_file = server.data_dir / "secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     org = "0b9a7d1e-3c55-4c1f-9c7a-5f0e2b6a1d10"
@@ -114,10 +77,11 @@ def test_seed_walkthrough_over_a_real_socket_then_clean_stop(server: Server) -> 
         assert later["variants"] == [] and later["trackedProducts"] == [product]
         assert "request_id" not in http.get("/users/self").text
 
-    server.process.send_signal(signal.SIGTERM)
-    _, stderr = server.process.communicate(timeout=15)
+    server.server.sigterm()
+    returncode = server.server.process.wait(timeout=15)
+    stderr = server.server.log()
     # uvicorn re-raises the signal after its graceful shutdown, so -SIGTERM is a clean exit too.
-    assert server.process.returncode in {0, -signal.SIGTERM}, stderr
+    assert returncode in {0, -signal.SIGTERM}, stderr
     entries = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     assert any(e["message"] == "Application shutdown complete." for e in entries)
     assert not any(e["level"] in {"error", "critical"} for e in entries), stderr

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,15 +14,7 @@ from typing import Any
 import httpx
 
 from stockledger.tokens import mint_access_token
-
-STARTUP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests import server as processes
 
 
 @dataclass
@@ -72,21 +61,15 @@ class Server:
         return product, variant_uuids
 
 
-def _environment(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLEDGER_")}
-    env.update(
-        STOCKLEDGER_DATA_DIR=str(data_dir),
-        STOCKLEDGER_DISPATCHER="0",
-        STOCKLEDGER_LOG_LEVEL="warning",
-    )
-    env.update(extra or {})
-    return env
-
-
 @contextmanager
 def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Issue an API key, start the server on a random port, wait until it answers; stop it afterwards."""
-    env = _environment(data_dir, extra_env)
+    settings = {
+        "STOCKLEDGER_DATA_DIR": str(data_dir),
+        "STOCKLEDGER_DISPATCHER": "0",
+        "STOCKLEDGER_LOG_LEVEL": "warning",
+    }
+    env = processes.clean_env(**{**settings, **(extra_env or {})})
     org = str(uuid.uuid4())
     created = subprocess.run(
         [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org],
@@ -98,36 +81,11 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
     )
     api_key = created.stdout.strip().splitlines()[-1]
     secret = (data_dir / "secret").read_text().strip()
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stockledger", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    server = processes.spawn(env, data_dir)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start in time")
-            time.sleep(0.1)
-        yield Server(base_url, data_dir, org, api_key, secret)
+        yield Server(server.base_url, data_dir, org, api_key, secret)
     finally:
-        process.terminate()
         try:
-            process.wait(timeout=15)
+            server.terminate(timeout_s=15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+            server.kill()

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from stockledger.cli import app
 from stockledger.config import KNOWN_VARIABLES
 from stockledger.config_check import FIELDS
-from tests.serve_process import clean_env, free_port
+from tests.server import clean_env, free_port
 
 ORG = "6f1c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
 COMMANDS = {

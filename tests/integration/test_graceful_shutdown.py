@@ -18,7 +18,7 @@ import pytest
 
 from stockledger.tokens import mint_access_token
 from tests.conftest import TEST_SECRET
-from tests.serve_process import ServeProcess, clean_env, serving
+from tests.server import Server, clean_env, serving
 
 SHUTDOWN_TIMEOUT_S = 5
 LOAD_CONCURRENCY = 12
@@ -62,7 +62,7 @@ class LoadResult:
     cut_off: Counter[str] = field(default_factory=Counter)  # transport errors by type
 
 
-async def run_load(server: ServeProcess, org: str) -> LoadResult:
+async def run_load(server: Server, org: str) -> LoadResult:
     """PUT two-variant movements concurrently and send SIGTERM mid-load."""
     token = mint_access_token(TEST_SECRET, org=org)
     headers = {"Authorization": f"Bearer {token}"}

@@ -139,7 +139,7 @@ async def crash_cycle_with_webhooks(
     externals = [json.loads(e["payload"])["externalUuid"] for e in delivered.values()]
     assert sorted(externals) == sorted(counts), "each committed request's event arrived, once per request"
     assert set(acknowledged) <= set(externals)
-    logs = "".join(path.read_text(errors="replace") for path in data_dir.glob("server-*.log"))
+    logs = "".join(path.read_text(errors="replace") for path in data_dir.glob("serve-*.log"))
     assert '"logger": "stockledger.access"' in logs.replace('":"', '": "')
     for secret in (subscription["signingKey"], token.split(".")[2], TEST_SECRET):
         assert secret not in logs, "a secret reached the server's logs"
