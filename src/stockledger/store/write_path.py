@@ -19,7 +19,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, String, bindparam, cast, exists, false, literal, null, select, text, union_all
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    cast,
+    exists,
+    false,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
@@ -49,7 +61,7 @@ async def lock_allocating(conn: AsyncConnection, org: str, count: int) -> int:
 
 _PRELUDE = union_all(
     select(
-        literal("L").label("kind"),
+        literal_column("'L'").label("kind"),
         locations.c.uuid,
         locations.c.type,
         locations.c.name,
@@ -59,21 +71,21 @@ _PRELUDE = union_all(
         locations.c.created_ms,
     ).where(locations.c.org_uuid == bindparam("org")),
     select(
-        literal("P"),
+        literal_column("'P'"),
         products.c.product_uuid,
         cast(null(), String),
         cast(null(), String),
         cast(null(), String),
         false(),
         false(),
-        literal(0),
+        literal_column("0"),
     ).where(
         products.c.org_uuid == bindparam("org"),
         products.c.tracked.is_(True),
         products.c.product_uuid.in_(bindparam("wanted", expanding=True)),
     ),
     select(
-        literal("A"),
+        literal_column("'A'"),
         cast(null(), String),
         cast(null(), String),
         cast(null(), String),
@@ -85,7 +97,7 @@ _PRELUDE = union_all(
             Boolean,
         ),
         false(),
-        literal(0),
+        literal_column("0"),
     ),
 )
 
