@@ -18,7 +18,7 @@ from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
 from stockledger.metrics import MOVEMENTS
-from stockledger.service import low_stock, organizations, settings, tracking
+from stockledger.service import low_stock, organizations, settings, tracking, write_queue
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
@@ -207,7 +207,8 @@ async def update_balances(
             conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes), applied.changed
         )
 
-    return await db.write(work)
+    async with write_queue.serialised(actor.org):
+        return await db.write(work)
 
 
 async def bulk(
@@ -268,4 +269,5 @@ async def bulk(
             await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         return answer
 
-    return await db.write(work)
+    async with write_queue.serialised(actor.org):
+        return await db.write(work)
