@@ -62,7 +62,12 @@ class Idempotency:
         await self._purge_now_and_then(state)
         stored = await idempotency.lookup(db, org, key)
         if stored is not None:
-            await _answer_stored(stored, fingerprint, scope, receive, send)
+            if stored.status is None and stored.fingerprint == fingerprint:
+                # Committed by a concurrent request whose answer is being stored right now (or was
+                # lost): wait for it like a duplicate that met the key in its own transaction.
+                await _answer_duplicate(db, org, key, fingerprint, scope, receive, send)
+            else:
+                await _answer_stored(stored, fingerprint, scope, receive, send)
             return
         claim = idempotency.Claim(org, key, fingerprint)
         captured = _Captured()
