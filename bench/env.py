@@ -252,7 +252,7 @@ def free_port() -> int:
 class Server:
     """`stockledger serve` as a subprocess on a free port; always stopped by `stop()` / the context."""
 
-    def __init__(self, backend: Backend, *, workers: int = 1) -> None:
+    def __init__(self, backend: Backend, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log = open(backend.workdir / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
@@ -268,7 +268,7 @@ class Server:
                 "--workers",
                 str(workers),
             ],
-            env=server_env(backend),
+            env={**server_env(backend), **(env or {})},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

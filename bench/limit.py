@@ -1,8 +1,9 @@
 """Scenario 2, the limit: the SQL transaction of one PUT /inventory issued straight from a database client
 (asyncpg or sqlite3), with no HTTP and no framework, at a given concurrency.
 
-The statements mirror what the service executes for a one-change PUT (captured with SQLAlchemy's echo):
-keep `statements()` in step with the store modules when they change.
+The statements mirror what the service executes for a one-change PUT (captured with SQLAlchemy's echo,
+and pinned by tests/integration/test_write_round_trips.py): keep them in step with
+`store/write_path.py` and the store modules when those change.
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ import asyncpg
 
 from bench.env import UNIT, Backend, Org, product_uuid, variant_uuid
 
-TYPE_ORDER = (
-    "CASE locations.type WHEN 'STORE' THEN 0 WHEN 'SOLD' THEN 1 WHEN 'BIN' THEN 2 WHEN 'SUPPLIER' THEN 3 "
-    "ELSE 4 END"
-)
 PAYLOAD = (
     '{"organizationUuid":"%s","updated":{"uuid":"%s","userType":"USER","clientUuid":null,'
     '"timestamp":"2026-01-01T00:00:00.000+0000"},"replaces":[],"balanceBefore":[],"balanceAfter":'
@@ -31,76 +28,105 @@ PAYLOAD = (
 )
 
 
-def statements(org: Org, variant: int, seq_hint: int) -> list[tuple[str, tuple[Any, ...]]]:
-    """(SQL with $n placeholders, arguments) of one PUT with one change, in execution order."""
+LOCK_ALLOCATING = (
+    "UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
+    "RETURNING organizations.seq"
+)
+PRELUDE = (
+    "SELECT 'L' AS kind, locations.uuid, locations.type, locations.name, locations.description, "
+    "locations.is_default, locations.is_system, locations.created_ms FROM locations "
+    "WHERE locations.org_uuid = $1 UNION ALL SELECT 'P', products.product_uuid, NULL, NULL, NULL, false, "
+    "false, 0 FROM products WHERE products.org_uuid = $1 AND products.tracked IS true "
+    "AND products.product_uuid IN ($2) UNION ALL SELECT 'A', NULL, NULL, NULL, NULL, "
+    "EXISTS (SELECT * FROM low_stock_levels WHERE low_stock_levels.org_uuid = $1 "
+    "AND low_stock_levels.alert IS true), false, 0"
+)
+UPSERT = (
+    "INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) "
+    "ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE SET "
+    "units = (balances.units + excluded.units), seq = excluded.seq, updated_ms = excluded.updated_ms "
+    "RETURNING balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units"
+)
+MOVEMENT = (
+    "INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid, "
+    "to_location_uuid, units, external_uuid, source, actor, created_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
+OUTBOX = (
+    "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+# PostgreSQL: the ledger row and the outbox event in one statement (store/write_path.append_ledger).
+LEDGER_AND_OUTBOX = (
+    "WITH ledger AS (INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, "
+    "from_location_uuid, to_location_uuid, units, external_uuid, source, actor, created_ms) "
+    "SELECT $1, m.seq, m.uuid, m.product_uuid, m.variant_uuid, m.from_location_uuid, m.to_location_uuid, "
+    "m.units, $2, $3, $4, $5 FROM unnest($6::bigint[], $7::varchar[], $8::varchar[], $9::varchar[], "
+    "$10::varchar[], $11::varchar[], $12::bigint[]) AS m(seq, uuid, product_uuid, variant_uuid, "
+    "from_location_uuid, to_location_uuid, units)) "
+    "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
+    "SELECT $1, e.event_name, e.message_uuid, e.message_id, e.payload, $13, $5 "
+    "FROM unnest($14::varchar[], $15::varchar[], $16::varchar[], $17::text[]) WITH ORDINALITY "
+    "AS e(event_name, message_uuid, message_id, payload, n) ORDER BY e.n"
+)
+
+
+def statements(kind: str, org: Org, variant: int, seq: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """(SQL with $n placeholders, arguments) of one PUT with one change, in execution order, after
+    LOCK_ALLOCATING returned `seq`. PostgreSQL folds the ledger row and the event into one statement;
+    SQLite (in-process, no round trips) inserts them one by one. The answer needs no read: the upsert
+    returned the balance."""
     store, supplier = org.locations["STORE"], org.locations["SUPPLIER"]
     p, v = product_uuid(variant // org.per_product), variant_uuid(variant)
     now = int(time.time() * 1000)
     message = str(uuid.uuid1())
+    message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, message))
+    payload = PAYLOAD % (org.uuid, message, org.uuid, store, p, v)
+    stamp = "2026-01-01T00:00:00.000Z"
     keys = sorted([(store, p, v), (supplier, p, v)])
     deltas = {store: UNIT, supplier: -UNIT}
+    movement = str(uuid.uuid4())
+    head = [
+        (PRELUDE, (org.uuid, p)),
+        (UPSERT, tuple(x for k in keys for x in (org.uuid, *k, deltas[k[0]], seq, now))),
+    ]
+    if kind == "sqlite":
+        return [
+            *head,
+            (MOVEMENT, (org.uuid, seq, movement, p, v, supplier, store, UNIT, None, "API", "bench", now)),
+            (OUTBOX, (org.uuid, "InventoryBalanceChanged", message, message_id, payload, stamp, now)),
+        ]
     return [
+        *head,
         (
-            "UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
-            "RETURNING organizations.seq",
-            (0, org.uuid),
-        ),
-        (
-            "SELECT locations.uuid, locations.type, locations.name, locations.description, "
-            "locations.is_default, locations.is_system FROM locations WHERE locations.org_uuid = $1 "
-            f"ORDER BY locations.is_default DESC, {TYPE_ORDER}, locations.created_ms, locations.uuid",
-            (org.uuid,),
-        ),
-        (
-            "SELECT products.product_uuid FROM products WHERE products.org_uuid = $1 AND products.tracked IS true "
-            "AND products.product_uuid IN ($2)",
-            (org.uuid, p),
-        ),
-        (
-            "UPDATE organizations SET seq=(organizations.seq + $1) WHERE organizations.uuid = $2 "
-            "RETURNING organizations.seq",
-            (1, org.uuid),
-        ),
-        (
-            "INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) "
-            "ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE SET "
-            "units = (balances.units + excluded.units), seq = excluded.seq, updated_ms = excluded.updated_ms "
-            "RETURNING balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units",
-            tuple(x for k in keys for x in (org.uuid, *k, deltas[k[0]], seq_hint, now)),
-        ),
-        (
-            "INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid, "
-            "to_location_uuid, units, external_uuid, source, actor, created_ms) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            (org.uuid, seq_hint, str(uuid.uuid4()), p, v, supplier, store, UNIT, None, "API", "bench", now),
-        ),
-        (
-            "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING outbox.id",
+            LEDGER_AND_OUTBOX,
             (
                 org.uuid,
-                "InventoryBalanceChanged",
-                message,
-                str(uuid.uuid5(uuid.NAMESPACE_URL, message)),
-                PAYLOAD % (org.uuid, message, org.uuid, store, p, v),
-                "2026-01-01T00:00:00.000+0000",
+                None,
+                "API",
+                "bench",
                 now,
+                [seq],
+                [movement],
+                [p],
+                [v],
+                [supplier],
+                [store],
+                [UNIT],
+                stamp,
+                ["InventoryBalanceChanged"],
+                [message],
+                [message_id],
+                [payload],
             ),
-        ),
-        (
-            "SELECT balances.location_uuid, balances.product_uuid, balances.variant_uuid, balances.units "
-            "FROM balances WHERE balances.org_uuid = $1 AND (balances.location_uuid, balances.product_uuid, "
-            "balances.variant_uuid) IN (($2, $3, $4))",
-            (org.uuid, store, p, v),
         ),
     ]
 
 
 def _to_sqlite(sql: str) -> str:
-    sql = sql.replace(" FOR NO KEY UPDATE", "")  # SQLite: BEGIN IMMEDIATE already holds the write lock
     for n in range(20, 0, -1):
-        sql = sql.replace(f"${n}", "?")
+        sql = sql.replace(f"${n}", f"?{n}")
     return sql
 
 
@@ -133,15 +159,9 @@ async def _run_pg(backend: Backend, org: Org, concurrency: int, seconds: float) 
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 async with conn.transaction():
-                    seq = 0
-                    for sql, args in statements(org, rng.randrange(org.variants), 0):
-                        if sql.startswith("UPDATE organizations"):
-                            seq = await conn.fetchval(sql, *args)
-                        elif sql.startswith(("INSERT INTO balances", "INSERT INTO movements")):
-                            args = _with_seq(sql, args, seq)
-                            await conn.fetch(sql, *args)
-                        else:
-                            await conn.fetch(sql, *args)
+                    seq = await conn.fetchval(LOCK_ALLOCATING, 1, org.uuid)
+                    for sql, args in statements("postgres", org, rng.randrange(org.variants), seq):
+                        await conn.fetch(sql, *args)
                 latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -150,15 +170,6 @@ async def _run_pg(backend: Backend, org: Org, concurrency: int, seconds: float) 
     finally:
         await pool.close()
     return _summary(latencies, time.perf_counter() - started)
-
-
-def _with_seq(sql: str, args: tuple[Any, ...], seq: int) -> tuple[Any, ...]:
-    """Put the allocated sequence number where the statement carries it."""
-    if sql.startswith("INSERT INTO balances"):
-        out = list(args)
-        out[5] = out[12] = seq
-        return tuple(out)
-    return (args[0], seq, *args[2:])
 
 
 def _run_sqlite(backend: Backend, org: Org, concurrency: int, seconds: float) -> dict[str, Any]:
@@ -178,14 +189,9 @@ def _run_sqlite(backend: Backend, org: Org, concurrency: int, seconds: float) ->
                 started = time.perf_counter()
                 with writer:
                     conn.execute("BEGIN IMMEDIATE")
-                    seq = 0
-                    for sql, args in statements(org, rng.randrange(org.variants), 0):
-                        if sql.startswith("UPDATE organizations"):
-                            seq = conn.execute(_to_sqlite(sql), args).fetchone()[0]
-                        elif sql.startswith(("INSERT INTO balances", "INSERT INTO movements")):
-                            conn.execute(_to_sqlite(sql), _with_seq(sql, args, seq)).fetchall()
-                        else:
-                            conn.execute(_to_sqlite(sql), args).fetchall()
+                    seq = conn.execute(_to_sqlite(LOCK_ALLOCATING), (1, org.uuid)).fetchone()[0]
+                    for sql, args in statements("sqlite", org, rng.randrange(org.variants), seq):
+                        conn.execute(_to_sqlite(sql), args).fetchall()
                     conn.execute("COMMIT")
                 latencies.append(time.perf_counter() - started)
         finally:

@@ -82,5 +82,9 @@ async def main(url: str, variants: int) -> None:
 
 if __name__ == "__main__":
     default_url = Settings(data_dir=Path(tempfile.mkdtemp())).effective_database_url()
-    target = Settings(database_url=sys.argv[1]).effective_database_url() if len(sys.argv) > 1 and sys.argv[1] else default_url
+    target = (
+        Settings(database_url=sys.argv[1]).effective_database_url()
+        if len(sys.argv) > 1 and sys.argv[1]
+        else default_url
+    )
     asyncio.run(main(target, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))

@@ -21,6 +21,17 @@ METRICS = {
     "4 bulk": [("latency_ms", "latency ms", 0), ("errors", "errors", 0)],
     "5 full fetch": [("latency_ms", "latency ms", 0), ("peak_growth_mb", "peak memory growth MB", 1)],
     "6 incremental sync": [("latency_ms", "latency ms", 1), ("errors", "errors", 0)],
+    "7 webhooks": [
+        ("send_rate", "sent/s", 0),
+        ("throughput", "delivered/s", 0),
+        ("lag_p50_ms", "lag p50 ms", 0),
+        ("lag_p99_ms", "lag p99 ms", 0),
+        ("lag_max_ms", "lag max ms", 0),
+        ("undelivered", "undelivered", 0),
+        ("duplicated", "duplicated", 0),
+        ("out_of_order", "out of order", 0),
+        ("errors", "errors", 0),
+    ],
     "8 scaling out": [
         ("throughput", "movements/s", 0),
         ("p99_ms", "p99 ms", 1),

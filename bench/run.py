@@ -96,7 +96,7 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
         step("4", scenarios.bulk, backend, backend.seed(scale.bulk_changes), scale)
         if kind != "sqlite":
             step("8", scenarios.scaling_out, backend, org, scale)
-        step("7", scenarios.webhooks, backend)
+        step("7", scenarios.webhooks, backend, scale)
         for size in scale.fetch_sizes:
             if "5" in only:
                 step("5", scenarios.full_fetch, backend, backend.seed(size, balances=True), scale)

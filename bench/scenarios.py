@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from bench import limit
+from bench import webhooks as bench_webhooks
 from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
 
 Row = dict[str, Any]
@@ -28,14 +28,30 @@ class Scale:
     sync_variants: int  # scenario 6: variants
     sync_ledgers: tuple[int, ...]  # scenario 6: ledger rows
     workers: tuple[int, ...]
+    webhook_rates: tuple[int, ...] = (150, 500)  # scenario 7: PUTs (balance changes) per second, in all
+    webhook_seconds: float = 20
+    webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
 
 
 SCALES = {
     "full": Scale(
         "full", 3, 8, 10_000, (1, 16, 64), 10_000, (10_000, 100_000), 100_000, (100_000, 1_000_000), (1, 2, 4)
     ),
-    "quick": Scale("quick", 1, 3, 10_000, (1, 16, 64), 2_000, (10_000,), 10_000, (10_000, 100_000), (1, 2)),
-    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,)),
+    "quick": Scale(
+        "quick",
+        1,
+        3,
+        10_000,
+        (1, 16, 64),
+        2_000,
+        (10_000,),
+        10_000,
+        (10_000, 100_000),
+        (1, 2),
+        (150, 500),
+        10,
+    ),
+    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2),
 }
 
 
@@ -187,17 +203,18 @@ def incremental_sync(backend: Backend, org: Org, scale: Scale, ledger: int) -> l
     return [row("6 incremental sync", backend, {"variants": org.variants, "ledger": ledger}, runs)]
 
 
-def webhooks(backend: Backend) -> list[Row]:
-    """(7) Webhook delivery throughput: needs the outbox dispatcher (a separate piece of work)."""
-    available = importlib.util.find_spec("stockledger.events") is not None and (
-        importlib.util.find_spec("stockledger.events.dispatcher") is not None
-    )
-    note = (
-        "not available: the webhook dispatcher module is absent"
-        if not available
-        else ("not available: the dispatcher is present but this scenario is not written yet")
-    )
-    return [{"scenario": "7 webhooks", "backend": backend.kind, "params": {}, "runs": [], "note": note}]
+def webhooks(backend: Backend, scale: Scale) -> list[Row]:
+    """(7) Balance changes at a steady rate, delivered to a local receiver: throughput, lag, exactly-once."""
+    orgs = [backend.seed(1_000) for _ in range(scale.webhook_orgs)]
+    rows = []
+    for rate in scale.webhook_rates:
+        runs = [
+            bench_webhooks.run(backend, orgs, rate=rate, seconds=scale.webhook_seconds)
+            for _ in range(scale.runs)
+        ]
+        params = {"rate": rate, "seconds": int(scale.webhook_seconds), "subscriptions": len(orgs)}
+        rows.append(row("7 webhooks", backend, params, runs))
+    return rows
 
 
 def scaling_out(backend: Backend, org: Org, scale: Scale) -> list[Row]:

@@ -227,8 +227,11 @@ async def test_the_service_purges_expired_keys_by_itself(
     assert await db.read(remaining) == 0
 
 
-async def test_applied_request_whose_answer_was_lost_is_not_applied_again(api: Api, db: Database) -> None:
+async def test_applied_request_whose_answer_was_lost_is_not_applied_again(
+    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash between commit and storing the answer leaves the key without a response."""
+    monkeypatch.setattr(idempotency, "REPLAY_WAIT_S", 0.05)  # how long a retry waits for it
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
     body = await restock_body(api, product, variant)
@@ -248,33 +251,37 @@ async def test_applied_request_whose_answer_was_lost_is_not_applied_again(api: A
     assert await movement_count(db, api.org) == 1
 
 
-async def test_a_retry_arriving_while_the_first_answer_is_being_stored_waits_and_replays(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+async def test_a_request_arriving_while_the_first_answer_is_being_stored_waits_for_it(
+    api: Api, db: Database
 ) -> None:
+    """The key committed, its answer not stored yet: the duplicate replays the answer once stored."""
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
     body = await restock_body(api, product, variant)
-    committed = asyncio.Event()
-    release = asyncio.Event()
-    store_response = idempotency.store_response
+    first = await api.put("/organizations/self/inventory", json=body, headers=key_headers("in-flight"))
+    assert first.is_success
 
-    async def slow_store(*args: Any, **kwargs: Any) -> None:
-        committed.set()  # the effect and the key row have committed; the answer is not stored yet
-        await release.wait()
-        await store_response(*args, **kwargs)
+    async def set_answer(status: int | None, answer: bytes | None) -> None:
+        async def work(conn: Any) -> None:
+            await conn.execute(
+                idempotency_keys.update()
+                .where(idempotency_keys.c.org_uuid == api.org, idempotency_keys.c.key == "in-flight")
+                .values(
+                    status=status, body=answer, content_type=first.headers["content-type"] if status else None
+                )
+            )
 
-    monkeypatch.setattr(idempotency, "store_response", slow_store)
-    first = asyncio.create_task(
-        api.put("/organizations/self/inventory", json=body, headers=key_headers("slow"))
+        await db.write(work)
+
+    await set_answer(None, None)  # as between the first request's commit and its answer being stored
+    duplicate = asyncio.create_task(
+        api.put("/organizations/self/inventory", json=body, headers=key_headers("in-flight"))
     )
-    await committed.wait()
-    retry = asyncio.create_task(
-        api.put("/organizations/self/inventory", json=body, headers=key_headers("slow"))
-    )
-    await asyncio.sleep(0.05)  # the retry finds the committed key without an answer
-    release.set()
-    original, replayed = await first, await retry
-    assert original.status_code == 200
-    assert replayed.status_code == 200, replayed.text
+    await asyncio.sleep(0.05)
+    assert not duplicate.done()
+    await set_answer(first.status_code, first.content)
+    replayed = await duplicate
+    assert replayed.status_code == first.status_code
+    assert replayed.content == first.content
     assert replayed.headers.get("idempotent-replayed") == "true"
-    assert replayed.content == original.content
+    assert await movement_count(db, api.org) == 1

@@ -36,7 +36,14 @@ def _row(results: dict, scenario: str) -> dict:
 
 
 def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> None:
-    for scenario in ["1 movements", "3 hot variant", "4 bulk", "5 full fetch", "6 incremental sync"]:
+    for scenario in [
+        "1 movements",
+        "3 hot variant",
+        "4 bulk",
+        "5 full fetch",
+        "6 incremental sync",
+        "7 webhooks",
+    ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
         assert row["median"]["errors"] == 0, scenario
@@ -59,8 +66,14 @@ def test_full_fetch_reports_peak_memory_growth(tiny_results: dict) -> None:
     assert "peak_growth_mb" in _row(tiny_results, "5 full fetch")["runs"][0]
 
 
-def test_webhook_scenario_is_a_marked_placeholder(tiny_results: dict) -> None:
-    assert "not available" in _row(tiny_results, "7 webhooks")["note"]
+def test_webhook_scenario_delivers_every_committed_change_once_in_order(tiny_results: dict) -> None:
+    row = _row(tiny_results, "7 webhooks")
+    assert row["runs"]
+    for run in row["runs"]:
+        assert run["sent"] > 0
+        assert run["delivered"] == run["committed"] == run["sent"]
+        assert run["undelivered"] == run["duplicated"] == run["out_of_order"] == run["errors"] == 0
+        assert run["lag_p99_ms"] >= run["lag_p50_ms"]
 
 
 def test_report_renders_the_headline_ratio(tiny_results: dict) -> None:

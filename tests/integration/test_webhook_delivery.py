@@ -9,7 +9,7 @@ import uuid
 from stockledger import metrics
 from tests.conftest import Api, new_uuid
 from tests.integration.webhooks_support import BASE, Hooks, verify_like_a_foreign_receiver
-from tests.webhook_receiver import running_receiver
+from tests.webhook_receiver import Received, running_receiver
 
 ENVELOPE_KEYS = {"organizationUuid", "messageUuid", "eventName", "messageId", "payload", "timestamp"}
 
@@ -236,3 +236,42 @@ async def test_events_of_other_modules_reach_only_their_subscribers(api: Api, ho
     )
     assert json.loads(envelope["payload"]) == {"purchaseUuid": "p-1"}
     assert envelope["timestamp"] == "2023-11-14T22:13:20.000Z"
+
+
+def _balances_after(received: list[Received]) -> list[str]:
+    return [json.loads(r.json()["payload"])["balanceAfter"][0]["balance"] for r in received]
+
+
+async def test_a_subscriptions_pending_messages_go_out_in_one_pass_in_order(api: Api, hooks: Hooks) -> None:
+    product, variant = new_uuid(), new_uuid()
+    async with running_receiver() as receiver:
+        await hooks.subscribe(api, receiver, ["InventoryBalanceChanged"])
+        await api.track(product)
+        for amount in ("1", "2", "3"):
+            await restock(api, product, variant, amount)
+        hooks.catch_up_with_wall_clock()
+        assert await hooks.dispatcher.run_once() == 3
+        assert _balances_after(receiver.events()) == ["1", "3", "6"]
+
+
+async def test_a_failure_in_a_batch_holds_the_messages_after_it_unattempted(api: Api, hooks: Hooks) -> None:
+    product, variant = new_uuid(), new_uuid()
+    answers = iter([200, 200, 500])  # TestMessage, first message, then the second fails
+
+    async with running_receiver(status_for=lambda _n: next(answers, 200)) as receiver:
+        sub = await hooks.subscribe(api, receiver, ["InventoryBalanceChanged"])
+        await api.track(product)
+        for amount in ("1", "2", "3"):
+            await restock(api, product, variant, amount)
+        hooks.catch_up_with_wall_clock()
+        assert await hooks.dispatcher.run_once() == 2
+        oldest_first = (await hooks.log(api, sub["uuid"]))[::-1]
+        assert [(e["state"], e["attempts"]) for e in oldest_first] == [
+            ("DELIVERED", 1),
+            ("PENDING", 1),
+            ("PENDING", 0),
+        ]
+        assert await hooks.dispatcher.run_once() == 0  # the failed one waits for its retry time
+        hooks.clock.set_ms(hooks.clock.now_ms() + 60_000)
+        await hooks.dispatcher.drain()
+        assert _balances_after(receiver.events()) == ["1", "3", "3", "6"]

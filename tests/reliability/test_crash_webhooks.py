@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.events.dispatcher import PER_SUBSCRIPTION_BATCH
 from stockledger.events.schedule import SystemClock
 from stockledger.store.db import Database
 from stockledger.store.tables import deliveries, outbox
@@ -62,8 +63,8 @@ async def _committed_messages(db: Database, org: str) -> set[str]:
 
 
 async def _let_dead_leases_run_out(db: Database, subscription: str) -> int:
-    """The killed process held at most one lease per subscription (LEASE_MS, 30 s): play that time
-    forward instead of sleeping it. Returns how many leases were held."""
+    """The killed process held at most one batch of leases per subscription (LEASE_MS, 30 s): play
+    that time forward instead of sleeping it. Returns how many leases were held."""
     now_ms = SystemClock().now_ms()
 
     async def work(conn: AsyncConnection) -> int:
@@ -124,7 +125,7 @@ async def crash_cycle_with_webhooks(
         assert len(committed) == len(counts), "one event per committed request"
 
         if not wait_leases:
-            assert await _let_dead_leases_run_out(db, subscription["uuid"]) <= 1
+            assert await _let_dead_leases_run_out(db, subscription["uuid"]) <= PER_SUBSCRIPTION_BATCH
         with real_server.running(database_url, data_dir, extra_env=SERVER_ENV):
             deadline = time.monotonic() + DELIVERY_WAIT_S + (40.0 if wait_leases else 0.0)
             while time.monotonic() < deadline:

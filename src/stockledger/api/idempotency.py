@@ -63,7 +63,8 @@ class Idempotency:
         stored = await idempotency.lookup(db, org, key)
         if stored is not None:
             if stored.status is None and stored.fingerprint == fingerprint:
-                # Committed by a request whose answer is being stored right now: wait for it.
+                # Committed by a concurrent request whose answer is being stored right now (or was
+                # lost): wait for it like a duplicate that met the key in its own transaction.
                 await _answer_duplicate(db, org, key, fingerprint, scope, receive, send)
             else:
                 await _answer_stored(stored, fingerprint, scope, receive, send)

@@ -165,12 +165,28 @@ async def emit_crossings(
 
     `default_level` (thousandths) overrides the configured server default; for tests.
     """
+    found = await crossing_events(conn, actor, changed, at_ms, default_level=default_level)
+    for e in found:
+        await conn.execute(outbox.insert_statement(), outbox.row(actor.org, e, at_ms))
+    return len(found)
+
+
+async def crossing_events(
+    conn: AsyncConnection,
+    actor: Actor,
+    changed: dict[BalanceKey, tuple[int, int]],
+    at_ms: int,
+    *,
+    default_level: int | None = None,
+) -> list[outbox.Event]:
+    """The InventoryLowStock events of `emit_crossings`, built but not written (the movement write
+    path inserts them with its ledger rows in one statement)."""
     fallback = _default_units if default_level is None else default_level
     moved = {key: units for key, units in changed.items() if units[0] != units[1]}
     if not moved:
-        return 0
+        return []
     alerted = await store.alerted_among(conn, actor.org, moved)
-    emitted = 0
+    found = []
     for key in sorted(alerted):
         before, after = moved[key]
         level = effective_level(alerted[key], fallback)
@@ -180,6 +196,5 @@ async def emit_crossings(
         payload = inventory_low_stock(
             actor.org, location, product, variant, format_units(after), level, actor.change_info(at_ms)
         )
-        await outbox.append(conn, actor.org, LOW_STOCK_EVENT, payload, at_ms)
-        emitted += 1
-    return emitted
+        found.append(outbox.event(LOW_STOCK_EVENT, payload))
+    return found

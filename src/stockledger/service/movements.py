@@ -18,11 +18,11 @@ from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
 from stockledger.metrics import MOVEMENTS
-from stockledger.service import low_stock, organizations, settings, tracking
+from stockledger.service import low_stock, organizations, settings, tracking, write_queue
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
-from stockledger.store import balances, locations, movements, orgs, outbox, products
+from stockledger.store import balances, locations, movements, orgs, outbox, products, write_path
 from stockledger.store.db import Database, after_commit
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
@@ -73,11 +73,18 @@ async def apply_locked(
     source: Source,
     external_uuid: str | None,
     at_ms: int,
+    last_seq: int | None = None,
+    low_stock_configured: bool = True,
 ) -> Applied:
-    """Apply validated changes; the caller holds the organization lock and checked tracking."""
+    """Apply validated changes; the caller holds the organization lock and checked tracking.
+
+    `last_seq`: the caller already reserved the changes' sequence numbers (`write_path.lock_allocating`).
+    `low_stock_configured=False`: the caller read under the lock that no alert is configured.
+    """
     if not changes:
         return Applied()
-    last_seq = await orgs.allocate_seq(conn, actor.org, len(changes))
+    if last_seq is None:
+        last_seq = await orgs.allocate_seq(conn, actor.org, len(changes))
     first_seq = last_seq - len(changes) + 1
     seq_by_key: dict[BalanceKey, int] = {}
     for offset, change in enumerate(changes):
@@ -85,30 +92,32 @@ async def apply_locked(
             seq_by_key[(location, change.product_uuid, change.variant_uuid)] = first_seq + offset
     changed = await balances.apply_deltas(conn, actor.org, net_deltas(changes), seq_by_key, at_ms)
     await settings.check_negative_stock(conn, actor.org, changes, changed, all_locations, source.value)
-    await movements.record(
+    recorded = movements.plan(changes, first_seq)
+    to_emit = _balance_changed(actor, changed, all_locations, external_uuid, at_ms)
+    if low_stock_configured:
+        to_emit += await low_stock.crossing_events(conn, actor, changed, at_ms)
+    # The ledger rows, then the events in this order: one statement on PostgreSQL.
+    await write_path.append_ledger(
         conn,
         actor.org,
-        changes,
-        first_seq,
+        recorded,
+        to_emit,
         source=source.value,
         actor=actor.label,
         external_uuid=external_uuid,
         at_ms=at_ms,
     )
-    await _emit_balance_changed(conn, actor, changed, all_locations, external_uuid, at_ms)
-    await low_stock.emit_crossings(conn, actor, changed, at_ms)
     after_commit(conn, lambda: MOVEMENTS.labels(source.value).inc(len(changes)))
     return Applied(changed, last_seq)
 
 
-async def _emit_balance_changed(
-    conn: AsyncConnection,
+def _balance_changed(
     actor: Actor,
     changed: dict[BalanceKey, tuple[int, int]],
     all_locations: list[Location],
     external_uuid: str | None,
     at_ms: int,
-) -> None:
+) -> list[outbox.Event]:
     """One InventoryBalanceChanged per request, covering the changed balances of STORE-type locations."""
     stores = {loc.uuid for loc in all_locations if loc.type == LocationType.STORE}
     before, after = [], []
@@ -120,19 +129,27 @@ async def _emit_balance_changed(
             after.append(
                 events.balance_record(actor.org, location, product, variant, format_units(units_after))
             )
-    if after:
-        payload = events.inventory_balance_changed(
-            actor.org, actor.change_info(at_ms), before, after, external_uuid
-        )
-        await outbox.append(conn, actor.org, "InventoryBalanceChanged", payload, at_ms)
+    if not after:
+        return []
+    payload = events.inventory_balance_changed(
+        actor.org, actor.change_info(at_ms), before, after, external_uuid
+    )
+    return [outbox.event("InventoryBalanceChanged", payload)]
 
 
 async def _answer(
-    conn: AsyncConnection, actor: Actor, location: Location, variants: Iterable[tuple[str, str]]
+    conn: AsyncConnection,
+    actor: Actor,
+    location: Location,
+    variants: Iterable[tuple[str, str]],
+    changed: dict[BalanceKey, tuple[int, int]] | None = None,
 ) -> LocationBalances:
-    """Post-update balance records in `location` of the given (product, variant) pairs."""
+    """Post-update balance records in `location` of the given (product, variant) pairs. Balances the
+    request just changed are known from the upsert (`changed`); only the others are read."""
     wanted = sorted(set(variants))
-    current = await balances.current_units(conn, actor.org, [(location.uuid, p, v) for p, v in wanted])
+    keys = [(location.uuid, p, v) for p, v in wanted]
+    current = {key: changed[key][1] for key in keys if changed and key in changed}
+    current.update(await balances.current_units(conn, actor.org, [k for k in keys if k not in current]))
     rows = [
         balances.BalanceRow(p, v, current[(location.uuid, p, v)])
         for p, v in wanted
@@ -155,19 +172,27 @@ async def update_balances(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> LocationBalances:
-        await orgs.lock(conn, actor.org)
-        all_locations = await locations.list_all(conn, actor.org)
+        # The lock and the sequence allocation in one statement, then one read of what validation
+        # needs: the fewer round trips under the lock, the sooner the organization's next write runs.
+        last_seq = await write_path.lock_allocating(conn, actor.org, len(changes))
+        prelude = await write_path.prelude(conn, actor.org, (c.product_uuid for c in changes))
+        if prelude is None:  # more products than one IN list takes
+            all_locations = await locations.list_all(conn, actor.org)
+            tracked = await products.tracked_among(conn, actor.org, (c.product_uuid for c in changes))
+            configured = True
+        else:
+            all_locations, tracked = prelude.locations, prelude.tracked
+            configured = prelude.low_stock_configured
         answer_location = resolve_location(
             all_locations,
             LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"),
             in_path=False,
         )
         check_locations(all_locations, changes)
-        tracked = await products.tracked_among(conn, actor.org, (c.product_uuid for c in changes))
         for change in changes:
             if change.product_uuid not in tracked:
                 raise not_tracked(change.product_uuid, f"{change.path}.productUuid")
-        await apply_locked(
+        applied = await apply_locked(
             conn,
             actor,
             changes,
@@ -175,12 +200,15 @@ async def update_balances(
             source=Source.API,
             external_uuid=external_uuid,
             at_ms=now_ms(),
+            last_seq=last_seq,
+            low_stock_configured=configured,
         )
         return await _answer(
-            conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes)
+            conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes), applied.changed
         )
 
-    return await db.write(work)
+    async with write_queue.serialised(actor.org):
+        return await db.write(work)
 
 
 async def bulk(
@@ -227,14 +255,19 @@ async def bulk(
         split = max((i + 1 for i, (_, on) in enumerate(toggles) if on), default=0)
         for product, on in toggles[:split]:
             await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
-        await apply_locked(
+        applied = await apply_locked(
             conn, actor, all_changes, all_locations, source=Source.BULK, external_uuid=None, at_ms=at_ms
         )
         answer = await _answer(
-            conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in all_changes)
+            conn,
+            actor,
+            answer_location,
+            ((c.product_uuid, c.variant_uuid) for c in all_changes),
+            applied.changed,
         )
         for product, on in toggles[split:]:
             await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
         return answer
 
-    return await db.write(work)
+    async with write_queue.serialised(actor.org):
+        return await db.write(work)

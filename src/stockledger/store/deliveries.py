@@ -6,8 +6,9 @@ subscription receives its messages in order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select, text, update
+from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.subscriptions import matches
@@ -119,28 +120,45 @@ async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> int:
     return len(events)
 
 
-async def claim_due(conn: AsyncConnection, now_ms: int, lease_ms: int, limit: int) -> list[Claimed]:
-    """Lease due deliveries: at most one per subscription, always its oldest pending message."""
+_CLAIMED_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.subscription_uuid,
+    deliveries.c.failures,
+    subscriptions.c.destination,
+    subscriptions.c.signing_key,
+    outbox.c.org_uuid,
+    outbox.c.message_uuid,
+    outbox.c.message_id,
+    outbox.c.event_name,
+    outbox.c.payload,
+    outbox.c.timestamp,
+)
+_CLAIMED_FROM = deliveries.join(subscriptions, subscriptions.c.uuid == deliveries.c.subscription_uuid).join(
+    outbox, outbox.c.id == deliveries.c.outbox_id
+)
+
+
+def _claimed(r: Any) -> Claimed:
+    return Claimed(
+        delivery_id=int(r.id),
+        subscription_uuid=r.subscription_uuid,
+        destination=r.destination,
+        signing_key=r.signing_key,
+        failures=int(r.failures),
+        message=Message(r.org_uuid, r.message_uuid, r.message_id, r.event_name, r.payload, r.timestamp),
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection, now_ms: int, lease_ms: int, limit: int, per_subscription: int = 1
+) -> list[list[Claimed]]:
+    """Lease due deliveries, grouped by subscription: each group starts with the subscription's
+    oldest pending message and goes on with the pending messages after it, in order, up to
+    `per_subscription` and up to the first one that is not due or is leased."""
     earlier = deliveries.alias("earlier")
     stmt = (
-        select(
-            deliveries.c.id,
-            deliveries.c.subscription_uuid,
-            deliveries.c.failures,
-            subscriptions.c.destination,
-            subscriptions.c.signing_key,
-            outbox.c.org_uuid,
-            outbox.c.message_uuid,
-            outbox.c.message_id,
-            outbox.c.event_name,
-            outbox.c.payload,
-            outbox.c.timestamp,
-        )
-        .select_from(
-            deliveries.join(subscriptions, subscriptions.c.uuid == deliveries.c.subscription_uuid).join(
-                outbox, outbox.c.id == deliveries.c.outbox_id
-            )
-        )
+        select(*_CLAIMED_COLUMNS)
+        .select_from(_CLAIMED_FROM)
         .where(
             deliveries.c.state == PENDING,
             deliveries.c.next_attempt_ms <= now_ms,
@@ -156,54 +174,134 @@ async def claim_due(conn: AsyncConnection, now_ms: int, lease_ms: int, limit: in
     )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=deliveries)
-    rows = (await conn.execute(stmt)).all()
-    if not rows:
+    heads = (await conn.execute(stmt)).all()
+    if not heads:
         return []
-    await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_([r.id for r in rows]))
-        .values(lease_until_ms=now_ms + lease_ms)
+    groups = {h.subscription_uuid: [_claimed(h)] for h in heads}
+    if per_subscription > 1:
+        await _add_followers(conn, groups, now_ms, per_subscription)
+    ids = [c.delivery_id for group in groups.values() for c in group]
+    # The heads are row-locked by this transaction; a follower leased meanwhile by another dispatcher
+    # is impossible (its head is ours), but the UPDATE re-checks and a gap ends the group there.
+    leased = set(
+        (
+            await conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id.in_(ids),
+                    deliveries.c.state == PENDING,
+                    or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
+                )
+                .values(lease_until_ms=now_ms + lease_ms)
+                .returning(deliveries.c.id)
+            )
+        ).scalars()
     )
-    return [
-        Claimed(
-            delivery_id=int(r.id),
-            subscription_uuid=r.subscription_uuid,
-            destination=r.destination,
-            signing_key=r.signing_key,
-            failures=int(r.failures),
-            message=Message(r.org_uuid, r.message_uuid, r.message_id, r.event_name, r.payload, r.timestamp),
-        )
-        for r in rows
-    ]
+    out, release = [], []
+    for group in groups.values():
+        cut = next((i for i, c in enumerate(group) if c.delivery_id not in leased), len(group))
+        release += [c.delivery_id for c in group[cut:] if c.delivery_id in leased]
+        if cut:
+            out.append(group[:cut])
+    if release:
+        await conn.execute(update(deliveries).where(deliveries.c.id.in_(release)).values(lease_until_ms=None))
+    return out
 
 
-async def record_attempt(
-    conn: AsyncConnection,
-    claimed: Claimed,
-    *,
-    state: str,
-    failures: int,
-    status_label: str,
-    attempt_ms: int,
-    next_attempt_ms: int | None,
+async def _add_followers(
+    conn: AsyncConnection, groups: dict[str, list[Claimed]], now_ms: int, per_subscription: int
 ) -> None:
-    """Write the outcome of one attempt and release the lease. A delivery cancelled meanwhile (its
-    subscription was deleted) keeps its state; only the attempt is logged."""
-    await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id == claimed.delivery_id)
-        .values(
-            attempts=deliveries.c.attempts + 1,
-            last_status=status_label,
-            last_attempt_ms=attempt_ms,
-            lease_until_ms=None,
+    """Append to each group the pending deliveries after its head, in outbox order, while they are due
+    and not leased (a message waiting for its retry time stops the group: order is per subscription)."""
+    ranked = (
+        select(
+            deliveries.c.id,
+            func.row_number()
+            .over(partition_by=deliveries.c.subscription_uuid, order_by=deliveries.c.outbox_id)
+            .label("rank"),
         )
+        .where(deliveries.c.subscription_uuid.in_(list(groups)), deliveries.c.state == PENDING)
+        .subquery()
+    )
+    stmt = (
+        select(*_CLAIMED_COLUMNS, deliveries.c.next_attempt_ms, deliveries.c.lease_until_ms, ranked.c.rank)
+        .select_from(_CLAIMED_FROM.join(ranked, ranked.c.id == deliveries.c.id))
+        .where(ranked.c.rank > 1, ranked.c.rank <= per_subscription)
+        .order_by(deliveries.c.subscription_uuid, ranked.c.rank)
+    )
+    stopped: set[str] = set()
+    for r in (await conn.execute(stmt)).all():
+        group = groups[r.subscription_uuid]
+        if r.subscription_uuid in stopped or len(group) + 1 != r.rank:
+            stopped.add(r.subscription_uuid)
+            continue
+        due = r.next_attempt_ms is not None and r.next_attempt_ms <= now_ms
+        free = r.lease_until_ms is None or r.lease_until_ms <= now_ms
+        if not (due and free):
+            stopped.add(r.subscription_uuid)
+            continue
+        group.append(_claimed(r))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one attempt, as `record_attempts` writes it."""
+
+    claimed: Claimed
+    state: str
+    failures: int
+    status_label: str
+    attempt_ms: int
+    next_attempt_ms: int | None
+
+
+_LOG_ATTEMPT = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d_id"))
+    .values(
+        attempts=deliveries.c.attempts + 1,
+        last_status=bindparam("d_status"),
+        last_attempt_ms=bindparam("d_at"),
+        lease_until_ms=None,
+    )
+)
+_SET_STATE = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == PENDING)
+    .values(state=bindparam("d_state"), failures=bindparam("d_failures"), next_attempt_ms=bindparam("d_next"))
+)
+
+
+async def record_attempts(conn: AsyncConnection, attempts: list[Attempt]) -> None:
+    """Write the outcome of each attempt and release its lease (two statements, one parameter set per
+    attempt). A delivery cancelled meanwhile (its subscription was deleted) keeps its state; only the
+    attempt is logged."""
+    if not attempts:
+        return
+    await conn.execute(
+        _LOG_ATTEMPT,
+        [{"d_id": a.claimed.delivery_id, "d_status": a.status_label, "d_at": a.attempt_ms} for a in attempts],
     )
     await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id == claimed.delivery_id, deliveries.c.state == PENDING)
-        .values(state=state, failures=failures, next_attempt_ms=next_attempt_ms)
+        _SET_STATE,
+        [
+            {
+                "d_id": a.claimed.delivery_id,
+                "d_state": a.state,
+                "d_failures": a.failures,
+                "d_next": a.next_attempt_ms,
+            }
+            for a in attempts
+        ],
     )
+
+
+async def release(conn: AsyncConnection, delivery_ids: list[int]) -> None:
+    """Give leased deliveries back unattempted (claimable again at once, in order)."""
+    if delivery_ids:
+        await conn.execute(
+            update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(lease_until_ms=None)
+        )
 
 
 async def log_for(conn: AsyncConnection, org: str, sub_uuid: str, limit: int) -> list[LogEntry]:

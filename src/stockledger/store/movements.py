@@ -20,19 +20,21 @@ class RecordedMovement:
     change: Change
 
 
-async def record(
+def plan(changes: list[Change], first_seq: int) -> list[RecordedMovement]:
+    """The ledger rows of `changes`, with consecutive sequence numbers from `first_seq`."""
+    return [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
+
+
+async def insert(
     conn: AsyncConnection,
     org: str,
-    changes: list[Change],
-    first_seq: int,
+    recorded: list[RecordedMovement],
     *,
     source: str,
     actor: str | None,
     external_uuid: str | None,
     at_ms: int,
-) -> list[RecordedMovement]:
-    """Append the changes to the ledger with consecutive sequence numbers from `first_seq`."""
-    recorded = [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
+) -> None:
     if recorded:
         await conn.execute(
             _INSERT,
@@ -54,4 +56,20 @@ async def record(
                 for m in recorded
             ],
         )
+
+
+async def record(
+    conn: AsyncConnection,
+    org: str,
+    changes: list[Change],
+    first_seq: int,
+    *,
+    source: str,
+    actor: str | None,
+    external_uuid: str | None,
+    at_ms: int,
+) -> list[RecordedMovement]:
+    """Append the changes to the ledger with consecutive sequence numbers from `first_seq`."""
+    recorded = plan(changes, first_seq)
+    await insert(conn, org, recorded, source=source, actor=actor, external_uuid=external_uuid, at_ms=at_ms)
     return recorded

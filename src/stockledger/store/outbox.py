@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,8 +19,39 @@ MESSAGE_ID_NAMESPACE = uuid.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
 _INSERT = outbox.insert()
 
 
+def insert_statement() -> Any:
+    return _INSERT
+
+
 def message_id_for(message_uuid: str) -> str:
     return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event ready to be written: its payload already serialised (the exact text that is signed)."""
+
+    event_name: str
+    message_uuid: str
+    message_id: str
+    payload: str
+
+
+def event(event_name: str, payload: dict[str, Any]) -> Event:
+    message_uuid = str(uuid.uuid1())
+    return Event(event_name, message_uuid, message_id_for(message_uuid), orjson.dumps(payload).decode())
+
+
+def row(org: str, e: Event, at_ms: int) -> dict[str, Any]:
+    return {
+        "org_uuid": org,
+        "event_name": e.event_name,
+        "message_uuid": e.message_uuid,
+        "message_id": e.message_id,
+        "payload": e.payload,
+        "timestamp": envelope_timestamp(at_ms),
+        "created_ms": at_ms,
+    }
 
 
 async def append(
@@ -27,17 +59,6 @@ async def append(
 ) -> str:
     """Record one event; returns its messageUuid. The payload is serialised once, here, and that exact
     string is what every delivery carries and signs."""
-    message_uuid = str(uuid.uuid1())
-    await conn.execute(
-        _INSERT,
-        {
-            "org_uuid": org,
-            "event_name": event_name,
-            "message_uuid": message_uuid,
-            "message_id": message_id_for(message_uuid),
-            "payload": orjson.dumps(payload).decode(),
-            "timestamp": envelope_timestamp(at_ms),
-            "created_ms": at_ms,
-        },
-    )
-    return message_uuid
+    e = event(event_name, payload)
+    await conn.execute(_INSERT, row(org, e, at_ms))
+    return e.message_uuid

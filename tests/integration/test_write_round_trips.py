@@ -1,0 +1,88 @@
+"""The statements one PUT executes under the organization lock (bench/limit.py mirrors them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from stockledger.store.db import Database
+from tests.conftest import Api, new_uuid
+
+
+@contextmanager
+def captured(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = db.write_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _write_path(statements: list[str]) -> list[str]:
+    """The statements from the lock on, by their first words."""
+    start = next(i for i, s in enumerate(statements) if s.startswith("UPDATE organizations SET seq"))
+    return [" ".join(s.split()[:3]) for s in statements[start:]]
+
+
+async def _tracked_product(api: Api) -> tuple[str, str, dict[str, str]]:
+    locations = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    return product, variant, locations
+
+
+async def test_a_one_change_put_locks_reads_upserts_and_appends_in_few_statements(
+    api: Api, db: Database
+) -> None:
+    product, variant, loc = await _tracked_product(api)
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 2)
+    assert response.status_code == 200, response.text
+    assert response.json()["variants"][0]["balance"] == "2"
+    inserts = (
+        ["WITH ledger AS"]
+        if db.write_engine.dialect.name == "postgresql"
+        else ["INSERT INTO movements", "INSERT INTO outbox"]
+    )
+    # lock + sequence, one read for validation, the balance upsert, the ledger and its event; no
+    # low-stock lookup (nothing configured) and no read for the answer (the upsert returned it)
+    assert _write_path(statements) == [
+        "UPDATE organizations SET",
+        "SELECT 'L' AS",
+        "INSERT INTO balances",
+        *inserts,
+    ]
+
+
+async def test_the_low_stock_lookup_runs_once_an_alert_is_configured(api: Api, db: Database) -> None:
+    product, variant, loc = await _tracked_product(api)
+    configured = await api.put(
+        f"/custom-low-stock/locations/{loc['STORE']}",
+        json={"productUuid": product, "variantUuid": variant, "lowStockLevel": 1, "lowStockAlert": True},
+    )
+    assert configured.status_code == 204, configured.text
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 1)
+    assert response.status_code == 200, response.text
+    assert any(s.startswith("SELECT low_stock_levels") for s in _write_path(statements))
+
+
+async def test_the_answer_reads_balances_the_request_did_not_change(api: Api, db: Database) -> None:
+    product, variant, loc = await _tracked_product(api)
+    await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 5)
+    with captured(db) as statements:
+        response = await api.move(
+            product, variant, loc["SUPPLIER"], loc["BIN"], 1, returnBalanceForLocationUuid=loc["STORE"]
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["variants"][0]["balance"] == "5"
+    assert _write_path(statements)[-1] == "SELECT balances.location_uuid, balances.product_uuid,"
