@@ -16,6 +16,7 @@ _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
     "request_id",
+    "color_message",  # uvicorn's terminal-coloured copy of the message
 }
 _base_factory = logging.getLogRecordFactory()
 
