@@ -170,15 +170,8 @@ async def update_subscription(
 
 
 @router.delete(BASE + "/{uuid}", status_code=204)
+@router.delete(BASE + "/uuid/{uuid}", status_code=204)  # Zettle documents both spellings
 async def delete_subscription(request: Request, org: str, uuid: str, actor: Actor = Subscriber) -> Response:
-    await service.delete(app_state(request).db, actor, _sub_uuid(uuid))
-    return Response(status_code=204)
-
-
-@router.delete(BASE + "/uuid/{uuid}", status_code=204)
-async def delete_subscription_by_uuid(
-    request: Request, org: str, uuid: str, actor: Actor = Subscriber
-) -> Response:
     await service.delete(app_state(request).db, actor, _sub_uuid(uuid))
     return Response(status_code=204)
 
