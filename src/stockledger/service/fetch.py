@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,13 +75,12 @@ async def _latest_as_of(conn: AsyncConnection, org: str, as_of_ms: int) -> int:
 
 def _current_query(prepared: Prepared) -> Select[Any]:
     since = prepared.since
-    stmt = balances.location_query(
+    return balances.location_query(
         prepared.org,
         prepared.location.uuid,
         since_seq=since.seq if since else None,
         since_ms=since.ms if since else None,
     )
-    return cast(Select[Any], stmt)
 
 
 def _as_of_query(prepared: Prepared, as_of_ms: int) -> Select[Any]:
