@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stockledger.service.backoffice import BalancePoint, balance_series
 from stockledger.store.catalog import sort_key
-from stockledger.store.ui_queries import MovementRow
+from stockledger.store.movements import MovementRow
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import decode_cursor, encode_cursor
 from stockledger.web.render import actor_label
@@ -13,7 +13,7 @@ STORE, SOLD, SUPPLIER = "store", "sold", "supplier"
 
 
 def movement(seq: int, src: str, dst: str, units: int) -> MovementRow:
-    return MovementRow(seq, f"m{seq}", src, dst, units, None, "API", "user", seq * 1000)
+    return MovementRow(f"m{seq}", seq, "p", "v", src, dst, units, None, "API", "user", seq * 1000)
 
 
 def test_balance_series_walks_back_from_the_current_balance() -> None:

@@ -16,6 +16,7 @@ from stockledger.service.results import LocationBalances
 from stockledger.store import locations, stocktakes, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.locations import Location
+from stockledger.store.movements import MovementRow
 
 CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
 
@@ -92,7 +93,7 @@ class VariantView:
 
 
 def balance_series(
-    current_units: int, store_uuid: str, newest_first: list[ui_queries.MovementRow]
+    current_units: int, store_uuid: str, newest_first: list[MovementRow]
 ) -> list[BalancePoint]:
     """Walk back from the current balance through the ledger: the balance after each movement.
 

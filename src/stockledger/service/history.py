@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
+from stockledger.store import movements as ledger
 from stockledger.store.db import Database
-from stockledger.store.tables import movements
+from stockledger.store.movements import MovementRow
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000  # one page stays a few hundred kilobytes
@@ -39,21 +39,6 @@ class HistoryFilter:
 
 
 @dataclass(frozen=True)
-class MovementRow:
-    uuid: str
-    seq: int
-    product_uuid: str
-    variant_uuid: str
-    from_location: str
-    to_location: str
-    units: int
-    external_uuid: str | None
-    source: str
-    actor: str | None
-    created_ms: int
-
-
-@dataclass(frozen=True)
 class HistoryPage:
     movements: list[MovementRow]
     next_cursor: str | None
@@ -75,43 +60,20 @@ async def history(
             raise validation_error([Violation("cursor", "is not a valid cursor")])
         before_seq = position
     await organizations.ensure(db, actor.org)
-    m = movements.c
-    stmt = select(
-        m.uuid,
-        m.seq,
-        m.product_uuid,
-        m.variant_uuid,
-        m.from_location_uuid,
-        m.to_location_uuid,
-        m.units,
-        m.external_uuid,
-        m.source,
-        m.actor,
-        m.created_ms,
-    ).where(m.org_uuid == actor.org)
-    if filters.product_uuid is not None:
-        stmt = stmt.where(m.product_uuid == filters.product_uuid)
-    if filters.variant_uuid is not None:
-        stmt = stmt.where(m.variant_uuid == filters.variant_uuid)
-    if filters.location_uuid is not None:
-        stmt = stmt.where(
-            or_(m.from_location_uuid == filters.location_uuid, m.to_location_uuid == filters.location_uuid)
-        )
-    if filters.external_uuid is not None:
-        stmt = stmt.where(m.external_uuid == filters.external_uuid)
-    if filters.from_ms is not None:
-        stmt = stmt.where(m.created_ms >= filters.from_ms)
-    if filters.to_ms is not None:
-        stmt = stmt.where(m.created_ms <= filters.to_ms)
-    if before_seq is not None:
-        stmt = stmt.where(m.seq < before_seq)
-    stmt = stmt.order_by(m.seq.desc()).limit(page_size + 1)
 
     async def work(conn: AsyncConnection) -> list[MovementRow]:
-        return [
-            MovementRow(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), r[7], r[8], r[9], int(r[10]))
-            for r in (await conn.execute(stmt)).all()
-        ]
+        return await ledger.newest_first(
+            conn,
+            actor.org,
+            limit=page_size + 1,
+            product_uuid=filters.product_uuid,
+            variant_uuid=filters.variant_uuid,
+            location_uuid=filters.location_uuid,
+            external_uuid=filters.external_uuid,
+            from_ms=filters.from_ms,
+            to_ms=filters.to_ms,
+            before_seq=before_seq,
+        )
 
     rows = await db.read(work)
     next_cursor = None

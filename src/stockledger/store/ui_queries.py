@@ -9,7 +9,9 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from stockledger.store.tables import balances, catalog_products, catalog_variants, movements, products
+from stockledger.store import movements as ledger
+from stockledger.store.movements import MovementRow
+from stockledger.store.tables import balances, catalog_products, catalog_variants, products
 
 StockSort = Literal["name", "balance", "-balance"]
 STOCK_SORTS: tuple[StockSort, ...] = ("name", "balance", "-balance")
@@ -260,39 +262,9 @@ async def variant_balances(conn: AsyncConnection, org: str, product: str, varian
 
 
 @dataclass(frozen=True)
-class MovementRow:
-    seq: int
-    uuid: str
-    from_location: str
-    to_location: str
-    units: int
-    external_uuid: str | None
-    source: str
-    actor: str | None
-    created_ms: int
-
-
-@dataclass(frozen=True)
 class MovementPage:
     rows: list[MovementRow]
     next_before: int | None  # pass as `before` for the next (older) page
-
-
-_MOVEMENT_COLUMNS = (
-    movements.c.seq,
-    movements.c.uuid,
-    movements.c.from_location_uuid,
-    movements.c.to_location_uuid,
-    movements.c.units,
-    movements.c.external_uuid,
-    movements.c.source,
-    movements.c.actor,
-    movements.c.created_ms,
-)
-
-
-def _movement(row: Any) -> MovementRow:
-    return MovementRow(int(row[0]), row[1], row[2], row[3], int(row[4]), row[5], row[6], row[7], int(row[8]))
 
 
 async def variant_movements(
@@ -306,20 +278,14 @@ async def variant_movements(
     location_uuid: str | None = None,
 ) -> MovementPage:
     """The variant's ledger, newest first, keyset-paged on the sequence (ix_movements_org_variant_seq)."""
-    stmt = select(*_MOVEMENT_COLUMNS).where(
-        movements.c.org_uuid == org, movements.c.product_uuid == product, movements.c.variant_uuid == variant
+    rows = await ledger.newest_first(
+        conn,
+        org,
+        limit=limit + 1,
+        product_uuid=product,
+        variant_uuid=variant,
+        location_uuid=location_uuid,
+        before_seq=before_seq,
     )
-    if before_seq is not None:
-        stmt = stmt.where(movements.c.seq < before_seq)
-    if location_uuid is not None:
-        stmt = stmt.where(
-            or_(
-                movements.c.from_location_uuid == location_uuid, movements.c.to_location_uuid == location_uuid
-            )
-        )
-    rows = [
-        _movement(r)
-        for r in (await conn.execute(stmt.order_by(movements.c.seq.desc()).limit(limit + 1))).all()
-    ]
     page = rows[:limit]
     return MovementPage(page, page[-1].seq if len(rows) > limit else None)
