@@ -16,3 +16,8 @@ OUTBOX_DEPTH = Gauge("stockledger_outbox_depth", "Outbox messages not yet delive
 DELIVERY_ATTEMPTS = Counter(
     "stockledger_webhook_delivery_attempts_total", "Webhook delivery attempts", ["result"]
 )
+WRITE_BATCH = Histogram(
+    "stockledger_write_batch_size",
+    "Movement writes of one organization applied together in one transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)

@@ -19,7 +19,7 @@ from stockledger.api.responses import error_response
 from stockledger.api.state import AppState
 from stockledger.domain.errors import ServiceError, Violation, validation_error
 from stockledger.service import idempotency, organizations
-from stockledger.store.db import Database, write_wrapper
+from stockledger.store.db import Database, write_claim
 from stockledger.store.idempotency import StoredKey
 from stockledger.tokens import TokenError
 
@@ -71,11 +71,11 @@ class Idempotency:
             return
         claim = idempotency.Claim(org, key, fingerprint)
         captured = _Captured()
-        token = write_wrapper.set(claim.wrap)
+        token = write_claim.set(claim)
         try:
             await self.app(scope, _replaying(body, receive), captured.send)
         finally:
-            write_wrapper.reset(token)
+            write_claim.reset(token)
         if claim.taken:
             await _answer_duplicate(db, org, key, fingerprint, scope, receive, send)
             return

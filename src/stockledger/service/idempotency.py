@@ -1,7 +1,7 @@
 """Idempotency-Key (spec §8): exactly-once writes, with the key claimed in the effect's transaction.
 
 How it works. The API layer computes a fingerprint of the request (method, path, body) and, when no
-stored answer exists, runs the request with a `Claim` installed in `store.db.write_wrapper`. Every
+stored answer exists, runs the request with a `Claim` installed in `store.db.write_claim`. Every
 write transaction of that request then starts by taking the organization's row lock and inserting
 the key row: the key and the effect commit together or not at all. A concurrent duplicate blocks on
 that lock, finds the key, rolls back without touching anything and replays the first answer once
@@ -67,9 +67,8 @@ class Claim:
             if self.claimed:
                 return await work(conn)
             await orgs.lock(conn, self.org)  # the organization row first: the house lock order
-            if not await keys.claim(conn, self.org, self.key, self.fingerprint, clock()):
-                self.taken = True
-                raise KeyTaken("Idempotency-Key is held by another request", 409, "IDEMPOTENCY_KEY_REUSED")
+            if not await self.claim_locked(conn):
+                raise key_taken()
             result = await work(conn)
             # The transaction commits right after this returns; a failing commit surfaces as an
             # error response, which is then not stored (the key row did not commit either).
@@ -77,6 +76,16 @@ class Claim:
             return result
 
         return claiming
+
+    async def claim_locked(self, conn: AsyncConnection) -> bool:
+        """Insert the key in a transaction holding the organization lock; False (and `taken`) when some
+        request, this transaction included, already holds it."""
+        self.taken = not await keys.claim(conn, self.org, self.key, self.fingerprint, clock())
+        return not self.taken
+
+
+def key_taken() -> KeyTaken:
+    return KeyTaken("Idempotency-Key is held by another request", 409, "IDEMPOTENCY_KEY_REUSED")
 
 
 async def lookup(db: Database, org: str, key: str) -> keys.StoredKey | None:

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import events
-from stockledger.domain.errors import Violation, not_tracked, validation_error
+from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
 from stockledger.domain.quantity import format_units
 from stockledger.metrics import MOVEMENTS
-from stockledger.service import low_stock, organizations, settings, tracking, write_queue
+from stockledger.service import idempotency, low_stock, organizations, settings, tracking, write_queue
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, locations, movements, orgs, outbox, products, write_path
-from stockledger.store.db import Database, after_commit
+from stockledger.store.db import Database, WriteClaim, after_commit, write_claim
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
@@ -158,6 +158,17 @@ async def _answer(
     return LocationBalances(location.uuid, records(location, rows))
 
 
+@dataclass
+class _Put:
+    """One PUT /inventory waiting in its organization's write queue."""
+
+    actor: Actor
+    changes: list[Change]
+    return_location: str | None
+    external_uuid: str | None
+    claim: WriteClaim | None  # the request's Idempotency-Key, claimed with its effect
+
+
 async def update_balances(
     db: Database,
     actor: Actor,
@@ -167,9 +178,45 @@ async def update_balances(
     external_uuid: str | None,
     max_changes: int,
 ) -> LocationBalances:
-    """PUT /organizations/{org}/inventory: all changes in order, in one transaction, or none."""
+    """PUT /organizations/{org}/inventory: all changes in order, in one transaction, or none.
+
+    Concurrent PUTs of one organization share a transaction (service/write_queue.py): each is
+    validated and answered on its own, as if it ran alone right after the ones before it."""
     check_limit(len(changes), max_changes, "changes")
     await organizations.ensure(db, actor.org)
+    put = _Put(actor, changes, return_location, external_uuid, write_claim.get())
+    result: LocationBalances = await write_queue.batched(actor.org, _PutRunner(db), put, len(changes))
+    return result
+
+
+@dataclass(frozen=True)
+class _PutRunner:
+    """Applies queued PUTs of one database (equal runners' payloads are batched together)."""
+
+    db: Database
+
+    async def __call__(self, puts: list[_Put]) -> list[object]:
+        return await _run_puts(self.db, puts)
+
+
+async def _run_puts(db: Database, puts: list[_Put]) -> list[object]:
+    if len(puts) > 1:
+        try:
+            return await db.write(lambda conn: _put_batch(conn, puts))
+        except _Alone:
+            pass  # rolled back: each runs in its own transaction, as below
+    outcomes: list[object] = []
+    for put in puts:
+        try:
+            outcomes.append(await _put_alone(db, put))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+async def _put_alone(db: Database, put: _Put) -> LocationBalances:
+    """One PUT in its own transaction: lock and sequence numbers, one read, upsert, ledger + events."""
+    actor, changes = put.actor, put.changes
 
     async def work(conn: AsyncConnection) -> LocationBalances:
         # The lock and the sequence allocation in one statement, then one read of what validation
@@ -183,22 +230,14 @@ async def update_balances(
         else:
             all_locations, tracked = prelude.locations, prelude.tracked
             configured = prelude.low_stock_configured
-        answer_location = resolve_location(
-            all_locations,
-            LocationRef(uuid=return_location, uuid_path="returnBalanceForLocationUuid"),
-            in_path=False,
-        )
-        check_locations(all_locations, changes)
-        for change in changes:
-            if change.product_uuid not in tracked:
-                raise not_tracked(change.product_uuid, f"{change.path}.productUuid")
+        answer_location = _validate(put, all_locations, tracked)
         applied = await apply_locked(
             conn,
             actor,
             changes,
             all_locations,
             source=Source.API,
-            external_uuid=external_uuid,
+            external_uuid=put.external_uuid,
             at_ms=now_ms(),
             last_seq=last_seq,
             low_stock_configured=configured,
@@ -207,8 +246,140 @@ async def update_balances(
             conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes), applied.changed
         )
 
-    async with write_queue.serialised(actor.org):
-        return await db.write(work)
+    return await db.write(put.claim.wrap(work) if put.claim is not None else work)
+
+
+def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Location:
+    """Check a PUT against the locked state; the location its answer reports on."""
+    answer_location = resolve_location(
+        all_locations,
+        LocationRef(uuid=put.return_location, uuid_path="returnBalanceForLocationUuid"),
+        in_path=False,
+    )
+    check_locations(all_locations, put.changes)
+    for change in put.changes:
+        if change.product_uuid not in tracked:
+            raise not_tracked(change.product_uuid, f"{change.path}.productUuid")
+    return answer_location
+
+
+class _Alone(Exception):
+    """A batch must be rolled back and its PUTs applied one transaction each: one of them fails
+    after it changed balances (which only rolling back undoes), or a case the batch does not handle."""
+
+
+async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
+    """Several PUTs of one organization in one transaction, each as if it ran alone in arrival order.
+
+    One lock (and sequence allocation), one read, one balance upsert with the summed deltas, one ledger
+    + events statement. Each PUT's (before, after) per balance is derived from the upsert's result:
+    before the batch = after − the batch's net delta, then each PUT's own deltas in order. A PUT that
+    fails validation is answered with its error and takes no sequence number; a failure after the
+    upsert (the negative-stock policy) rolls the batch back and every PUT runs alone (`_Alone`).
+    """
+    org = puts[0].actor.org
+    total = sum(len(p.changes) for p in puts)
+    last_reserved = await write_path.lock_allocating(conn, org, total)
+    prelude = await write_path.prelude(conn, org, (c.product_uuid for p in puts for c in p.changes))
+    if prelude is None:
+        raise _Alone
+    all_locations = prelude.locations
+    outcomes: list[object] = [None] * len(puts)
+    accepted: list[tuple[int, Location]] = []
+    for i, put in enumerate(puts):
+        try:
+            answer_location = _validate(put, all_locations, prelude.tracked)
+        except ServiceError as exc:
+            outcomes[i] = exc
+            continue
+        if put.claim is not None and not put.claim.claimed and not await put.claim.claim_locked(conn):
+            outcomes[i] = idempotency.key_taken()
+            continue
+        accepted.append((i, answer_location))
+    used = sum(len(puts[i].changes) for i, _ in accepted)
+    next_seq = last_reserved - total + 1
+    if used < total:
+        await orgs.give_back_seq(conn, org, next_seq + used - 1)
+    if not accepted:
+        return outcomes
+
+    # Sequence numbers in arrival order; a balance row keeps the number of the last change to it.
+    at_ms = now_ms()
+    firsts: dict[int, int] = {}
+    seq_by_key: dict[BalanceKey, int] = {}
+    deltas: dict[BalanceKey, int] = {}
+    own_deltas: dict[int, dict[BalanceKey, int]] = {}
+    for i, _ in accepted:
+        firsts[i] = next_seq
+        for change in puts[i].changes:
+            for location in (change.from_location, change.to_location):
+                seq_by_key[(location, change.product_uuid, change.variant_uuid)] = next_seq
+            next_seq += 1
+        own_deltas[i] = net_deltas(puts[i].changes)
+        for key, delta in own_deltas[i].items():
+            deltas[key] = deltas.get(key, 0) + delta
+    deltas = dict(sorted(deltas.items()))  # the fixed lock order
+    after_batch = await balances.apply_deltas(conn, org, deltas, seq_by_key, at_ms)
+
+    running = {key: after - deltas[key] for key, (_before, after) in after_batch.items()}
+    seen: set[BalanceKey] = set()  # balance rows that exist at the current PUT (touched up to it)
+    entries: list[write_path.Entry] = []
+    to_emit: list[outbox.Event] = []
+    answers: list[tuple[int, Location, list[tuple[str, str]], dict[BalanceKey, int]]] = []
+    for i, answer_location in accepted:
+        put = puts[i]
+        changed: dict[BalanceKey, tuple[int, int]] = {}
+        for key, delta in own_deltas[i].items():
+            changed[key] = (running[key], running[key] + delta)
+            running[key] += delta
+            seen.add(key)
+        try:
+            await settings.check_negative_stock(
+                conn, org, put.changes, changed, all_locations, Source.API.value
+            )
+        except ServiceError:
+            raise _Alone from None
+        entries += [
+            write_path.Entry(m, put.actor.label, put.external_uuid)
+            for m in movements.plan(put.changes, firsts[i])
+        ]
+        to_emit += _balance_changed(put.actor, changed, all_locations, put.external_uuid, at_ms)
+        if prelude.low_stock_configured:
+            to_emit += await low_stock.crossing_events(conn, put.actor, changed, at_ms)
+        wanted = sorted({(c.product_uuid, c.variant_uuid) for c in put.changes})
+        known: dict[BalanceKey, int] = {}
+        for product, variant in wanted:
+            key = (answer_location.uuid, product, variant)
+            if key in seen:
+                known[key] = running[key]
+            elif key in running:  # created or changed by a later PUT only: its state here is unknown
+                raise _Alone
+        answers.append((i, answer_location, wanted, known))
+    await write_path.append_entries(conn, org, entries, to_emit, source=Source.API.value, at_ms=at_ms)
+
+    # Balances an answer shows that no PUT of the batch touched: read once for all of them.
+    unknown = {
+        (at.uuid, p, v) for _i, at, pairs, found in answers for p, v in pairs if (at.uuid, p, v) not in found
+    }
+    current = await balances.current_units(conn, org, unknown) if unknown else {}
+    for i, at, pairs, found in answers:
+        rows = []
+        for p, v in pairs:
+            units = found.get((at.uuid, p, v), current.get((at.uuid, p, v)))
+            if units is not None:
+                rows.append(balances.BalanceRow(p, v, units))
+        outcomes[i] = LocationBalances(at.uuid, records(at, rows))
+
+    claims = [puts[i].claim for i, _ in accepted]
+
+    def committed() -> None:
+        MOVEMENTS.labels(Source.API.value).inc(used)
+        for claim in claims:
+            if claim is not None:
+                claim.claimed = True
+
+    after_commit(conn, committed)
+    return outcomes
 
 
 async def bulk(

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,11 +28,26 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
-# Set per request by the idempotency layer: wraps every write so an Idempotency-Key is claimed in the
-# same transaction as the effect it guards (service/idempotency.py).
-write_wrapper: contextvars.ContextVar[Callable[[Work[Any]], Work[Any]] | None] = contextvars.ContextVar(
-    "write_wrapper", default=None
-)
+
+class WriteClaim(Protocol):
+    """What a request's writes must claim in their own transaction (an Idempotency-Key)."""
+
+    claimed: bool  # committed with a write
+    taken: bool  # another request holds it
+
+    def wrap(self, work: Work[T]) -> Work[T]:
+        """`work` preceded by the claim, for a transaction of this request alone."""
+        ...
+
+    async def claim_locked(self, conn: AsyncConnection) -> bool:
+        """Claim inside a transaction that already holds the organization lock; False when taken."""
+        ...
+
+
+# Set per request by the idempotency layer, so an Idempotency-Key is claimed in the same transaction
+# as the effect it guards (service/idempotency.py). `Database.write` wraps the request's writes with
+# it; a batch of several requests' writes (service/write_queue.py) claims each one explicitly.
+write_claim: contextvars.ContextVar[WriteClaim | None] = contextvars.ContextVar("write_claim", default=None)
 
 
 _AFTER_COMMIT = "stockledger.after_commit"
@@ -118,8 +133,8 @@ class Database:
 
     async def write(self, work: Work[T]) -> T:
         """Run `work` in one write transaction, retrying transient conflicts from the start."""
-        wrap = write_wrapper.get()
-        return await self._run(self.write_engine, wrap(work) if wrap is not None else work)
+        claim = write_claim.get()
+        return await self._run(self.write_engine, claim.wrap(work) if claim is not None else work)
 
     async def read(self, work: Work[T]) -> T:
         """Run `work` in one read transaction."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.movements import Change
 from stockledger.store.tables import movements
 
-_INSERT = movements.insert()
+INSERT = movements.insert()
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ async def insert(
 ) -> None:
     if recorded:
         await conn.execute(
-            _INSERT,
+            INSERT,
             [
                 {
                     "org_uuid": org,

@@ -55,6 +55,7 @@ _ALLOCATE_SEQ = (
     .values(seq=organizations.c.seq + bindparam("count"))
     .returning(organizations.c.seq)
 )
+_SET_SEQ = update(organizations).where(organizations.c.uuid == bindparam("org")).values(seq=bindparam("seq"))
 # FOR NO KEY UPDATE is the row lock an UPDATE takes, without writing a new row version. SQLite renders
 # no locking clause: its writers already hold the database's write lock from BEGIN IMMEDIATE.
 _LOCK = _LATEST_SEQ.with_for_update(key_share=True)
@@ -70,6 +71,12 @@ async def allocate_seq(conn: AsyncConnection, org: str, count: int) -> int:
     so sequence numbers are handed out in commit order (a client's `since` never misses a change)."""
     value = (await conn.execute(_ALLOCATE_SEQ, {"org": org, "count": count})).scalar_one()
     return int(value)
+
+
+async def give_back_seq(conn: AsyncConnection, org: str, last_used: int) -> None:
+    """Return sequence numbers reserved in this transaction but not used: the last one used is
+    `last_used` (the caller holds the lock, so nobody else reserved any meanwhile)."""
+    await conn.execute(_SET_SEQ, {"org": org, "seq": last_used})
 
 
 async def lock(conn: AsyncConnection, org: str) -> int:

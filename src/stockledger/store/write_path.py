@@ -131,11 +131,12 @@ _PG_APPEND = text(
         INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid,
                                to_location_uuid, units, external_uuid, source, actor, created_ms)
         SELECT :org, m.seq, m.uuid, m.product_uuid, m.variant_uuid, m.from_location_uuid,
-               m.to_location_uuid, m.units, :external_uuid, :source, :actor, :at_ms
+               m.to_location_uuid, m.units, m.external_uuid, :source, m.actor, :at_ms
         FROM unnest(CAST(:m_seq AS bigint[]), CAST(:m_uuid AS varchar[]), CAST(:m_product AS varchar[]),
                     CAST(:m_variant AS varchar[]), CAST(:m_from AS varchar[]), CAST(:m_to AS varchar[]),
-                    CAST(:m_units AS bigint[]))
-             AS m(seq, uuid, product_uuid, variant_uuid, from_location_uuid, to_location_uuid, units)
+                    CAST(:m_units AS bigint[]), CAST(:m_external AS varchar[]), CAST(:m_actor AS varchar[]))
+             AS m(seq, uuid, product_uuid, variant_uuid, from_location_uuid, to_location_uuid, units,
+                  external_uuid, actor)
     )
     INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms)
     SELECT :org, e.event_name, e.message_uuid, e.message_id, e.payload, :timestamp, :at_ms
@@ -145,6 +146,15 @@ _PG_APPEND = text(
     ORDER BY e.n
     """
 )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A ledger row to append, with the request it came from."""
+
+    movement: ledger.RecordedMovement
+    actor: str | None
+    external_uuid: str | None
 
 
 async def append_ledger(
@@ -159,11 +169,25 @@ async def append_ledger(
     at_ms: int,
 ) -> None:
     """Insert the ledger rows and the outbox events (in this order of ids)."""
+    entries = [Entry(m, actor, external_uuid) for m in recorded]
+    await append_entries(conn, org, entries, events, source=source, at_ms=at_ms)
+
+
+async def append_entries(
+    conn: AsyncConnection,
+    org: str,
+    entries: list[Entry],
+    events: list[outbox_store.Event],
+    *,
+    source: str,
+    at_ms: int,
+) -> None:
+    """Insert ledger rows of one or several requests (each row names its request's actor and
+    externalUuid), then the outbox events, in this order of ids."""
     if conn.dialect.name != "postgresql":
         # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
-        await ledger.insert(
-            conn, org, recorded, source=source, actor=actor, external_uuid=external_uuid, at_ms=at_ms
-        )
+        if entries:
+            await conn.execute(ledger.INSERT, [_ledger_row(org, e, source, at_ms) for e in entries])
         if events:
             await conn.execute(outbox.insert(), [outbox_store.row(org, e, at_ms) for e in events])
         return
@@ -171,21 +195,39 @@ async def append_ledger(
         _PG_APPEND,
         {
             "org": org,
-            "external_uuid": external_uuid,
             "source": source,
-            "actor": actor,
             "at_ms": at_ms,
             "timestamp": envelope_timestamp(at_ms),
-            "m_seq": [m.seq for m in recorded],
-            "m_uuid": [m.uuid for m in recorded],
-            "m_product": [m.change.product_uuid for m in recorded],
-            "m_variant": [m.change.variant_uuid for m in recorded],
-            "m_from": [m.change.from_location for m in recorded],
-            "m_to": [m.change.to_location for m in recorded],
-            "m_units": [m.change.units for m in recorded],
+            "m_seq": [e.movement.seq for e in entries],
+            "m_uuid": [e.movement.uuid for e in entries],
+            "m_product": [e.movement.change.product_uuid for e in entries],
+            "m_variant": [e.movement.change.variant_uuid for e in entries],
+            "m_from": [e.movement.change.from_location for e in entries],
+            "m_to": [e.movement.change.to_location for e in entries],
+            "m_units": [e.movement.change.units for e in entries],
+            "m_external": [e.external_uuid for e in entries],
+            "m_actor": [e.actor for e in entries],
             "e_name": [e.event_name for e in events],
             "e_uuid": [e.message_uuid for e in events],
             "e_id": [e.message_id for e in events],
             "e_payload": [e.payload for e in events],
         },
     )
+
+
+def _ledger_row(org: str, entry: Entry, source: str, at_ms: int) -> dict[str, Any]:
+    m = entry.movement
+    return {
+        "org_uuid": org,
+        "seq": m.seq,
+        "uuid": m.uuid,
+        "product_uuid": m.change.product_uuid,
+        "variant_uuid": m.change.variant_uuid,
+        "from_location_uuid": m.change.from_location,
+        "to_location_uuid": m.change.to_location,
+        "units": m.change.units,
+        "external_uuid": entry.external_uuid,
+        "source": source,
+        "actor": entry.actor,
+        "created_ms": at_ms,
+    }

@@ -1,0 +1,271 @@
+"""PUTs of one organization that wait for each other share one transaction (service/write_queue.py),
+and each is still validated, applied, numbered, announced and answered as if it ran alone, in
+arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import select
+
+from stockledger.service import write_queue
+from stockledger.store.db import Database
+from stockledger.store.tables import movements, outbox
+from tests.api import low_stock_support as ls
+from tests.conftest import Api, new_uuid
+from tests.integration.test_write_round_trips import captured
+from tests.ledger import assert_ledger_invariant
+
+
+async def in_order(api: Api, requests: list[Callable[[], Awaitable[httpx.Response]]]) -> list[httpx.Response]:
+    """Queue the requests one after the other (each reaches the queue before the next starts), then
+    let them run as one batch."""
+    tasks = []
+    async with write_queue.serialised(api.org):
+        for make in requests:
+            tasks.append(asyncio.ensure_future(make()))
+            for _ in range(5000):
+                if write_queue.waiting(api.org) >= len(tasks):
+                    break
+                await asyncio.sleep(0.001)
+            else:
+                raise AssertionError("a request did not reach the queue")
+    return list(await asyncio.gather(*tasks))
+
+
+async def _ledger(db: Database, org: str) -> list[tuple[int, str | None, str | None]]:
+    async def work(conn: Any) -> list[tuple[int, str | None, str | None]]:
+        rows = await conn.execute(
+            select(movements.c.seq, movements.c.external_uuid, movements.c.actor)
+            .where(movements.c.org_uuid == org)
+            .order_by(movements.c.seq)
+        )
+        return [(int(r[0]), r[1], r[2]) for r in rows.all()]
+
+    return await db.read(work)
+
+
+async def _balance_events(db: Database, org: str) -> list[dict[str, Any]]:
+    async def work(conn: Any) -> list[dict[str, Any]]:
+        rows = await conn.scalars(
+            select(outbox.c.payload)
+            .where(outbox.c.org_uuid == org, outbox.c.event_name == "InventoryBalanceChanged")
+            .order_by(outbox.c.id)
+        )
+        return [orjson.loads(p) for p in rows.all()]
+
+    return await db.read(work)
+
+
+async def test_waiting_puts_commit_together_and_each_is_answered_as_if_alone(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, hot, other = new_uuid(), new_uuid(), new_uuid()
+    await api.track(product)
+    base = (await assert_ledger_invariant(db, api.org)).seq
+    externals = [new_uuid() for _ in range(12)]
+    # every third request moves another variant; the others add 1 each to the hot one
+    requests = [
+        (
+            lambda i=i: api.move(
+                product,
+                other if i % 3 == 2 else hot,
+                locs["SUPPLIER"],
+                locs["STORE"],
+                1,
+                externalUuid=externals[i],
+            )
+        )
+        for i in range(12)
+    ]
+    with captured(db) as statements:
+        responses = await in_order(api, requests)
+    assert [r.status_code for r in responses] == [200] * 12, [r.text for r in responses]
+    # one transaction: one lock + sequence allocation for the twelve
+    assert sum(s.startswith("UPDATE organizations SET seq") for s in statements) == 1
+
+    # each answer is the balance right after that request, in arrival order
+    hot_seen = [r.json()["variants"][0]["balance"] for i, r in enumerate(responses) if i % 3 != 2]
+    other_seen = [r.json()["variants"][0]["balance"] for i, r in enumerate(responses) if i % 3 == 2]
+    assert hot_seen == [str(n) for n in range(1, 9)]
+    assert other_seen == [str(n) for n in range(1, 5)]
+
+    # ledger: consecutive sequence numbers in arrival order, each row with its request's externalUuid
+    ledger = await _ledger(db, api.org)
+    assert [seq for seq, _, _ in ledger] == list(range(base + 1, base + 13))
+    assert [ext for _, ext, _ in ledger] == externals
+    assert {actor for _, _, actor in ledger} == {api.sub}
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.seq == base + 12
+    assert snap.balances[(locs["STORE"], product, hot)] == 8000
+
+    # one event per request, in arrival order, with that request's before and after
+    events = await _balance_events(db, api.org)
+    assert [e["externalUuid"] for e in events] == externals
+    hot_after = [
+        e["balanceAfter"][0]["balance"] for e in events if e["balanceAfter"][0]["variantUuid"] == hot
+    ]
+    hot_before = [
+        e["balanceBefore"][0]["balance"] for e in events if e["balanceAfter"][0]["variantUuid"] == hot
+    ]
+    assert hot_after == [str(n) for n in range(1, 9)]
+    assert hot_before == [str(n) for n in range(0, 8)]
+
+    # `since` after the batch reports nothing new; before the last request it reports that request's variant
+    latest = (await api.get("/inventory")).json()["latest"]
+    assert (await api.get(f"/inventory?since={latest}")).json()["variants"] == []
+    since_11 = (await api.get(f"/inventory?since={base + 11}")).json()["variants"]
+    assert [v["variantUuid"] for v in since_11] == [other]
+
+
+async def test_a_put_that_fails_validation_fails_alone_and_takes_no_sequence_number(
+    api: Api, db: Database
+) -> None:
+    locs = await api.locations()
+    product, untracked, variant = new_uuid(), new_uuid(), new_uuid()
+    await api.track(product)
+    base = (await assert_ledger_invariant(db, api.org)).seq
+    requests = [
+        lambda: api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 1),
+        lambda: api.move(untracked, variant, locs["SUPPLIER"], locs["STORE"], 1),
+        lambda: api.move(product, variant, locs["SUPPLIER"], new_uuid(), 1),
+        lambda: api.move(
+            product, variant, locs["SUPPLIER"], locs["STORE"], 1, returnBalanceForLocationUuid=new_uuid()
+        ),
+        lambda: api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 2),
+    ]
+    responses = await in_order(api, requests)
+    assert responses[0].status_code == 200
+    assert responses[4].status_code == 200
+    for failed in responses[1:4]:
+        assert failed.status_code in (400, 404), failed.text
+        assert "developerMessage" in failed.json() or "errorType" in failed.json()
+    assert responses[0].json()["variants"][0]["balance"] == "1"
+    assert responses[4].json()["variants"][0]["balance"] == "3"
+    # the same errors as alone
+    alone = await api.move(untracked, variant, locs["SUPPLIER"], locs["STORE"], 1)
+    assert responses[1].json() == alone.json()
+    ledger = await _ledger(db, api.org)
+    assert [seq for seq, _, _ in ledger] == [base + 1, base + 2]
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.seq == base + 2  # the failed ones took no numbers: no gap before the next write
+    assert (await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 1)).status_code == 200
+    assert [seq for seq, _, _ in await _ledger(db, api.org)] == [base + 1, base + 2, base + 3]
+
+
+async def test_a_put_refused_by_the_negative_stock_policy_is_refused_alone(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    response = await api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    assert response.status_code == 200, response.text
+    requests = [
+        lambda: api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 3),
+        lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 5),  # 3 − 5 < 0: refused
+        lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 2),  # 3 − 2: fine
+    ]
+    responses = await in_order(api, requests)
+    assert [r.status_code for r in responses] == [200, 409, 200], [r.text for r in responses]
+    assert responses[1].json()["errorType"] == "INSUFFICIENT_STOCK"
+    assert responses[2].json()["variants"][0]["balance"] == "1"
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.balances[(locs["STORE"], product, variant)] == 1000
+    assert len(await _ledger(db, api.org)) == 2
+
+
+async def test_answers_show_balances_of_the_answer_location_at_their_own_point(
+    api: Api, db: Database
+) -> None:
+    locs = await api.locations()
+    product, seeded, fresh = new_uuid(), new_uuid(), new_uuid()
+    await api.track(product)
+    assert (await api.move(product, seeded, locs["SUPPLIER"], locs["BIN"], 2)).status_code == 200
+    requests = [
+        # answers about BIN, where it changed nothing: the stored balance (untouched by the batch)
+        lambda: api.move(
+            product, seeded, locs["SUPPLIER"], locs["STORE"], 1, returnBalanceForLocationUuid=locs["BIN"]
+        ),
+        # answers about BIN for a variant that only a LATER request of the batch puts there: no row yet
+        lambda: api.move(
+            product, fresh, locs["SUPPLIER"], locs["STORE"], 4, returnBalanceForLocationUuid=locs["BIN"]
+        ),
+        lambda: api.move(
+            product, fresh, locs["STORE"], locs["BIN"], 1, returnBalanceForLocationUuid=locs["BIN"]
+        ),
+        # about BIN after an EARLIER request of the batch changed it
+        lambda: api.move(
+            product, fresh, locs["SUPPLIER"], locs["STORE"], 1, returnBalanceForLocationUuid=locs["BIN"]
+        ),
+    ]
+    responses = await in_order(api, requests)
+    assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    assert bodies[0]["locationUuid"] == locs["BIN"]
+    assert bodies[0]["variants"][0]["balance"] == "2"
+    assert bodies[1]["variants"] == []
+    assert bodies[2]["variants"][0]["balance"] == "1"
+    assert bodies[3]["variants"][0]["balance"] == "1"
+    await assert_ledger_invariant(db, api.org)
+
+
+async def test_the_same_idempotency_key_twice_in_one_batch_applies_once(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    body = {
+        "changes": [
+            {
+                "productUuid": product,
+                "variantUuid": variant,
+                "fromLocationUuid": locs["SUPPLIER"],
+                "toLocationUuid": locs["STORE"],
+                "change": 1,
+            }
+        ]
+    }
+    other = {**body, "externalUuid": new_uuid()}
+
+    def send(payload: dict[str, Any], key: str) -> Callable[[], Awaitable[httpx.Response]]:
+        return lambda: api.put(
+            "/organizations/self/inventory", json=payload, headers={"Idempotency-Key": key}
+        )
+
+    responses = await in_order(api, [send(body, "k1"), send(body, "k1"), send(other, "k1"), send(body, "k2")])
+    statuses = [r.status_code for r in responses]
+    assert statuses == [200, 200, 409, 200], [r.text for r in responses]
+    assert responses[1].headers.get("Idempotent-Replayed") == "true"
+    assert (
+        responses[1].json()
+        == responses[0].json()
+        == {
+            **responses[0].json(),
+            "variants": [{**responses[0].json()["variants"][0], "balance": "1"}],
+        }
+    )
+    assert responses[3].json()["variants"][0]["balance"] == "2"
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.movement_count == 2
+    # a later retry of k1 replays the stored answer
+    again = await send(body, "k1")()
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert (await assert_ledger_invariant(db, api.org)).movement_count == 2
+
+
+async def test_low_stock_crossings_are_announced_by_the_request_that_crosses(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    await ls.stock(api, locs, product, variant, 5)
+    await ls.put(api, locs["STORE"], product, variant, lowStockAlert=True, lowStockLevel="2")
+    requests = [
+        lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 1),  # 4
+        lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 2),  # 2: crosses
+        lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 1),  # 1: already below
+    ]
+    responses = await in_order(api, requests)
+    assert [r.status_code for r in responses] == [200] * 3
+    found = await ls.low_stock_events(db, api.org)
+    assert [e["balance"] for e in found] == ["2"]
