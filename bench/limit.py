@@ -62,11 +62,12 @@ LEDGER_AND_OUTBOX = (
     "WITH ledger AS (INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, "
     "from_location_uuid, to_location_uuid, units, external_uuid, source, actor, created_ms) "
     "SELECT $1, m.seq, m.uuid, m.product_uuid, m.variant_uuid, m.from_location_uuid, m.to_location_uuid, "
-    "m.units, $2, $3, $4, $5 FROM unnest($6::bigint[], $7::varchar[], $8::varchar[], $9::varchar[], "
-    "$10::varchar[], $11::varchar[], $12::bigint[]) AS m(seq, uuid, product_uuid, variant_uuid, "
-    "from_location_uuid, to_location_uuid, units)) "
+    "m.units, m.external_uuid, $2, m.actor, $3 FROM unnest($4::bigint[], $5::varchar[], $6::varchar[], "
+    "$7::varchar[], $8::varchar[], $9::varchar[], $10::bigint[], $11::varchar[], $12::varchar[]) "
+    "AS m(seq, uuid, product_uuid, variant_uuid, from_location_uuid, to_location_uuid, units, "
+    "external_uuid, actor)) "
     "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
-    "SELECT $1, e.event_name, e.message_uuid, e.message_id, e.payload, $13, $5 "
+    "SELECT $1, e.event_name, e.message_uuid, e.message_id, e.payload, $13, $3 "
     "FROM unnest($14::varchar[], $15::varchar[], $16::varchar[], $17::text[]) WITH ORDINALITY "
     "AS e(event_name, message_uuid, message_id, payload, n) ORDER BY e.n"
 )
@@ -103,9 +104,7 @@ def statements(kind: str, org: Org, variant: int, seq: int) -> list[tuple[str, t
             LEDGER_AND_OUTBOX,
             (
                 org.uuid,
-                None,
                 "API",
-                "bench",
                 now,
                 [seq],
                 [movement],
@@ -114,6 +113,8 @@ def statements(kind: str, org: Org, variant: int, seq: int) -> list[tuple[str, t
                 [supplier],
                 [store],
                 [UNIT],
+                [None],
+                ["bench"],
                 stamp,
                 ["InventoryBalanceChanged"],
                 [message],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +37,15 @@ DESCRIPTION = (
 )
 
 
+def quiet_garbage_collector() -> None:
+    """Exclude what exists once the app is built (modules, routes, compiled statements, pools) from
+    garbage collection: a full collection otherwise walks all of it, pausing every request for up to
+    ~200 ms under load. Objects created later are collected as usual."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7000, 10, 10)
+
+
 def create_app(settings: Settings, *, db: Database | None = None, workers: int = 1) -> FastAPI:
     """The application. The database schema must already be migrated (`stockledger migrate`).
     `workers`: how many server processes share the database (their pools split one budget)."""
@@ -48,6 +58,8 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
         dispatcher = webhooks.dispatcher
         if dispatcher is not None:
             dispatcher.start()
+        if owns_db:  # a serving process (tests build many apps in one process)
+            quiet_garbage_collector()
         try:
             yield
         finally:

@@ -141,7 +141,9 @@ async def test_batches_are_capped_in_writes_and_in_weight() -> None:
     assert calls == [[0], [1], [2]]
 
 
-async def test_the_queue_task_does_not_inherit_the_context_of_the_request_that_started_it() -> None:
+async def test_a_write_with_nobody_waiting_runs_in_its_own_task_and_a_queued_one_in_an_empty_context() -> (
+    None
+):
     import contextvars
 
     marker: contextvars.ContextVar[str | None] = contextvars.ContextVar("marker", default=None)
@@ -151,6 +153,13 @@ async def test_the_queue_task_does_not_inherit_the_context_of_the_request_that_s
         seen.append(marker.get())
         return payloads
 
+    org = "org-context"
     marker.set("request one")
-    await write_queue.batched("org-context", runner, 1)
-    assert seen == [None]
+    await write_queue.batched(org, runner, 1)  # alone: run right here, no hand-off
+    async with write_queue.serialised(org):
+        queued = asyncio.create_task(write_queue.batched(org, runner, 2))
+        await until_waiting(org, 1)
+    await queued
+    # the queue's task must not carry the context of whichever request happened to start it
+    assert seen == ["request one", None]
+    assert write_queue.waiting(org) == 0

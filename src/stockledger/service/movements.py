@@ -202,7 +202,7 @@ class _PutRunner:
 async def _run_puts(db: Database, puts: list[_Put]) -> list[object]:
     if len(puts) > 1:
         try:
-            return await db.write(lambda conn: _put_batch(conn, puts))
+            return await db.write_claimed(lambda conn: _put_batch(conn, puts), None)
         except _Alone:
             pass  # rolled back: each runs in its own transaction, as below
     outcomes: list[object] = []
@@ -246,7 +246,7 @@ async def _put_alone(db: Database, put: _Put) -> LocationBalances:
             conn, actor, answer_location, ((c.product_uuid, c.variant_uuid) for c in changes), applied.changed
         )
 
-    return await db.write(put.claim.wrap(work) if put.claim is not None else work)
+    return await db.write_claimed(work, put.claim)
 
 
 def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Location:

@@ -133,7 +133,10 @@ class Database:
 
     async def write(self, work: Work[T]) -> T:
         """Run `work` in one write transaction, retrying transient conflicts from the start."""
-        claim = write_claim.get()
+        return await self.write_claimed(work, write_claim.get())
+
+    async def write_claimed(self, work: Work[T], claim: WriteClaim | None) -> T:
+        """`write` with the request's claim given explicitly (whatever the context holds)."""
         return await self._run(self.write_engine, claim.wrap(work) if claim is not None else work)
 
     async def read(self, work: Work[T]) -> T:
