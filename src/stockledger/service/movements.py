@@ -264,18 +264,20 @@ def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Lo
 
 
 class _Alone(Exception):
-    """A batch must be rolled back and its PUTs applied one transaction each: one of them fails
-    after it changed balances (which only rolling back undoes), or a case the batch does not handle."""
+    """The batch cannot be applied as one (its products are too many for one read): it is rolled
+    back and its PUTs run one transaction each."""
 
 
 async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     """Several PUTs of one organization in one transaction, each as if it ran alone in arrival order.
 
-    One lock (and sequence allocation), one read, one balance upsert with the summed deltas, one ledger
-    + events statement. Each PUT's (before, after) per balance is derived from the upsert's result:
-    before the batch = after − the batch's net delta, then each PUT's own deltas in order. A PUT that
-    fails validation is answered with its error and takes no sequence number; a failure after the
-    upsert (the negative-stock policy) rolls the batch back and every PUT runs alone (`_Alone`).
+    One lock (and sequence allocation), one read for validation, at most one read of balances the
+    PUTs must see before writing (for the negative-stock policy, and answers about balances the PUT
+    itself does not change), one balance upsert with the summed deltas, one ledger + events
+    statement. A PUT that is refused (validation, negative stock, its Idempotency-Key taken) is
+    answered with its error and leaves no trace, not even a sequence number. Each accepted PUT's
+    (before, after) per balance follows from the upsert's result: before the batch = after − the
+    batch's net delta, then each PUT's own deltas in order.
     """
     org = puts[0].actor.org
     total = sum(len(p.changes) for p in puts)
@@ -284,19 +286,45 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     if prelude is None:
         raise _Alone
     all_locations = prelude.locations
+    stores = {loc.uuid for loc in all_locations if loc.type == LocationType.STORE}
     outcomes: list[object] = [None] * len(puts)
-    accepted: list[tuple[int, Location]] = []
+
+    valid: list[tuple[int, Location, dict[BalanceKey, int]]] = []
     for i, put in enumerate(puts):
         try:
-            answer_location = _validate(put, all_locations, prelude.tracked)
+            valid.append((i, _validate(put, all_locations, prelude.tracked), net_deltas(put.changes)))
+        except ServiceError as exc:
+            outcomes[i] = exc
+
+    # Balances to know before writing: STORE-type ones a PUT lowers (negative-stock policy), and the
+    # ones an answer shows that its PUT does not change.
+    watched = {key for _i, _at, own in valid for key, delta in own.items() if delta < 0 and key[0] in stores}
+    ahead = watched | {key for i, at, own in valid for key in _answer_keys(puts[i], at) if key not in own}
+    before_batch = await balances.current_units(conn, org, ahead) if ahead else {}
+    simulated = {key: before_batch.get(key, 0) for key in watched}
+
+    accepted: list[tuple[int, Location, dict[BalanceKey, int]]] = []
+    for i, at, own in valid:
+        put = puts[i]
+        lowered = {
+            key: (simulated[key], simulated[key] + delta) for key, delta in own.items() if key in simulated
+        }
+        try:
+            await settings.check_negative_stock(
+                conn, org, put.changes, lowered, all_locations, Source.API.value
+            )
         except ServiceError as exc:
             outcomes[i] = exc
             continue
         if put.claim is not None and not put.claim.claimed and not await put.claim.claim_locked(conn):
             outcomes[i] = idempotency.key_taken()
             continue
-        accepted.append((i, answer_location))
-    used = sum(len(puts[i].changes) for i, _ in accepted)
+        for key, delta in own.items():
+            if key in simulated:
+                simulated[key] += delta
+        accepted.append((i, at, own))
+
+    used = sum(len(puts[i].changes) for i, _at, _own in accepted)
     next_seq = last_reserved - total + 1
     if used < total:
         await orgs.give_back_seq(conn, org, next_seq + used - 1)
@@ -308,37 +336,28 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     firsts: dict[int, int] = {}
     seq_by_key: dict[BalanceKey, int] = {}
     deltas: dict[BalanceKey, int] = {}
-    own_deltas: dict[int, dict[BalanceKey, int]] = {}
-    for i, _ in accepted:
+    for i, _at, own in accepted:
         firsts[i] = next_seq
         for change in puts[i].changes:
             for location in (change.from_location, change.to_location):
                 seq_by_key[(location, change.product_uuid, change.variant_uuid)] = next_seq
             next_seq += 1
-        own_deltas[i] = net_deltas(puts[i].changes)
-        for key, delta in own_deltas[i].items():
+        for key, delta in own.items():
             deltas[key] = deltas.get(key, 0) + delta
     deltas = dict(sorted(deltas.items()))  # the fixed lock order
     after_batch = await balances.apply_deltas(conn, org, deltas, seq_by_key, at_ms)
 
     running = {key: after - deltas[key] for key, (_before, after) in after_batch.items()}
-    seen: set[BalanceKey] = set()  # balance rows that exist at the current PUT (touched up to it)
+    touched: set[BalanceKey] = set()  # balance rows that exist at the current PUT (changed up to it)
     entries: list[write_path.Entry] = []
     to_emit: list[outbox.Event] = []
-    answers: list[tuple[int, Location, list[tuple[str, str]], dict[BalanceKey, int]]] = []
-    for i, answer_location in accepted:
+    for i, at, own in accepted:
         put = puts[i]
         changed: dict[BalanceKey, tuple[int, int]] = {}
-        for key, delta in own_deltas[i].items():
+        for key, delta in own.items():
             changed[key] = (running[key], running[key] + delta)
             running[key] += delta
-            seen.add(key)
-        try:
-            await settings.check_negative_stock(
-                conn, org, put.changes, changed, all_locations, Source.API.value
-            )
-        except ServiceError:
-            raise _Alone from None
+            touched.add(key)
         entries += [
             write_path.Entry(m, put.actor.label, put.external_uuid)
             for m in movements.plan(put.changes, firsts[i])
@@ -346,31 +365,17 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
         to_emit += _balance_changed(put.actor, changed, all_locations, put.external_uuid, at_ms)
         if prelude.low_stock_configured:
             to_emit += await low_stock.crossing_events(conn, put.actor, changed, at_ms)
-        wanted = sorted({(c.product_uuid, c.variant_uuid) for c in put.changes})
-        known: dict[BalanceKey, int] = {}
-        for product, variant in wanted:
-            key = (answer_location.uuid, product, variant)
-            if key in seen:
-                known[key] = running[key]
-            elif key in running:  # created or changed by a later PUT only: its state here is unknown
-                raise _Alone
-        answers.append((i, answer_location, wanted, known))
+        rows = []
+        for product, variant in sorted({(c.product_uuid, c.variant_uuid) for c in put.changes}):
+            key = (at.uuid, product, variant)
+            # changed up to this PUT: its running value; otherwise as before the batch (if the row existed)
+            units = running[key] if key in touched else before_batch.get(key)
+            if units is not None:
+                rows.append(balances.BalanceRow(product, variant, units))
+        outcomes[i] = LocationBalances(at.uuid, records(at, rows))
     await write_path.append_entries(conn, org, entries, to_emit, source=Source.API.value, at_ms=at_ms)
 
-    # Balances an answer shows that no PUT of the batch touched: read once for all of them.
-    unknown = {
-        (at.uuid, p, v) for _i, at, pairs, found in answers for p, v in pairs if (at.uuid, p, v) not in found
-    }
-    current = await balances.current_units(conn, org, unknown) if unknown else {}
-    for i, at, pairs, found in answers:
-        rows = []
-        for p, v in pairs:
-            units = found.get((at.uuid, p, v), current.get((at.uuid, p, v)))
-            if units is not None:
-                rows.append(balances.BalanceRow(p, v, units))
-        outcomes[i] = LocationBalances(at.uuid, records(at, rows))
-
-    claims = [puts[i].claim for i, _ in accepted]
+    claims = [puts[i].claim for i, _at, _own in accepted]
 
     def committed() -> None:
         MOVEMENTS.labels(Source.API.value).inc(used)
@@ -380,6 +385,10 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
 
     after_commit(conn, committed)
     return outcomes
+
+
+def _answer_keys(put: _Put, at: Location) -> set[BalanceKey]:
+    return {(at.uuid, c.product_uuid, c.variant_uuid) for c in put.changes}
 
 
 async def bulk(
