@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from stockledger.service import write_queue
@@ -38,6 +39,12 @@ async def in_order(api: Api, requests: list[Callable[[], Awaitable[httpx.Respons
             else:
                 raise AssertionError("a request did not reach the queue")
     return list(await asyncio.gather(*tasks))
+
+
+def _batch_sizes() -> tuple[float, float]:
+    count = REGISTRY.get_sample_value("stockledger_write_batch_size_count") or 0.0
+    total = REGISTRY.get_sample_value("stockledger_write_batch_size_sum") or 0.0
+    return count, total
 
 
 async def _ledger(db: Database, org: str) -> list[tuple[int, str | None, str | None]]:
@@ -84,8 +91,11 @@ async def test_waiting_puts_commit_together_and_each_is_answered_as_if_alone(api
         )
         for i in range(12)
     ]
+    sizes_before = _batch_sizes()
     with captured(db) as statements:
         responses = await in_order(api, requests)
+    count, total = (after - before for after, before in zip(_batch_sizes(), sizes_before, strict=True))
+    assert (count, total) == (1, 12)  # the stockledger_write_batch_size histogram saw one batch of 12
     assert [r.status_code for r in responses] == [200] * 12, [r.text for r in responses]
     # one transaction: one lock + sequence allocation for the twelve
     assert sum(s.startswith("UPDATE organizations SET seq") for s in statements) == 1
