@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import stat
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from stockledger.api.errors import property_path
 from stockledger.config import ConfigError, Settings
+from stockledger.domain.events import envelope_timestamp, payload_timestamp
 from stockledger.domain.ids import canonical_uuid, new_location_uuid, new_uuid1
 from stockledger.domain.locations import parse_location_type
 from stockledger.domain.movements import Change, net_deltas
@@ -42,6 +44,19 @@ def test_event_message_uuids_are_version_one_and_their_ids_version_five() -> Non
     e = event("InventoryBalanceChanged", {"a": 1})
     assert uuid.UUID(e.message_uuid).version == 1
     assert e.message_id == str(uuid.uuid5(uuid.UUID(str(MESSAGE_ID_NAMESPACE)), e.message_uuid))
+
+
+def test_event_timestamps() -> None:
+    assert payload_timestamp(1795699091966) == "2026-11-26T13:18:11.966+0000"
+    assert envelope_timestamp(1795699091999) == "2026-11-26T13:18:11.999Z"
+    assert envelope_timestamp(5) == "1970-01-01T00:00:00.005Z"
+
+
+@given(st.integers(min_value=-(10**12), max_value=253402300799999))  # ... year 9999
+def test_event_timestamps_are_the_datetime_renderings(ms: int) -> None:
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    assert payload_timestamp(ms) == f"{moment}{ms % 1000:03d}+0000"
+    assert envelope_timestamp(ms) == f"{moment}{ms % 1000:03d}Z"
 
 
 @given(st.text())
