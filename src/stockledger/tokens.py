@@ -17,6 +17,7 @@ import jwt
 from stockledger.domain.ids import canonical_uuid
 
 ALGORITHM = "HS256"
+LEEWAY_S = 5  # clock skew tolerated on `exp` (and `iat`/`nbf`)
 ACCESS_TOKEN_TTL_S = 7200  # Zettle's access tokens live two hours
 DEFAULT_SCOPES = "READ:PRODUCT WRITE:PRODUCT READ:PURCHASE WRITE:PURCHASE"
 TOKEN_USE_ACCESS = "access"
@@ -84,7 +85,7 @@ def mint_api_key(secret: str, *, org: str, sub: str, scopes: str) -> tuple[str, 
 def _decode(secret: str, token: str, required: list[str]) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": required}, leeway=5
+            token, secret, algorithms=[ALGORITHM], options={"require": required}, leeway=LEEWAY_S
         )
     except jwt.ExpiredSignatureError:
         raise TokenError("token has expired") from None
@@ -94,10 +95,15 @@ def _decode(secret: str, token: str, required: list[str]) -> dict[str, Any]:
 
 
 def verify_access_token(secret: str, token: str) -> Principal:
+    return verify_access_token_expiry(secret, token)[0]
+
+
+def verify_access_token_expiry(secret: str, token: str) -> tuple[Principal, int]:
+    """The token's Principal and its `exp` (seconds): it stays acceptable while now - LEEWAY_S < exp."""
     claims = _decode(secret, token, ["exp", "sub", "org"])
     if claims.get("token_use", TOKEN_USE_ACCESS) != TOKEN_USE_ACCESS:
         raise TokenError("not an access token")
-    return principal_from_claims(claims)
+    return principal_from_claims(claims), int(claims["exp"])
 
 
 def principal_from_claims(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
@@ -68,6 +69,28 @@ async def test_metrics_count_requests_by_route_and_status(api: Api) -> None:
 
 def _operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(m.upper(), p): op for p, item in spec["paths"].items() for m, op in item.items()}
+
+
+def test_the_routers_matched_before_the_inventory_routes_never_match_their_paths() -> None:
+    """create_app tries the inventory routes first; that changes no answer only while no route of the
+    routers they pass (operations, token) matches a path of theirs, nor the reverse."""
+    from stockledger.api import inventory, ops, token
+
+    def example(path: str) -> str:
+        return re.sub(r"{[^}]+}", "x", path)
+
+    passed = [r for router in (ops.router, token.router) for r in router.routes]
+    assert passed
+    for mine in inventory.router.routes:
+        for other in passed:
+            assert isinstance(mine, APIRoute) and isinstance(other, APIRoute)
+            assert not mine.path_regex.match(example(other.path)), (mine.path, other.path)
+            assert not other.path_regex.match(example(mine.path)), (mine.path, other.path)
+
+
+async def test_openapi_lists_the_operations_and_token_paths_first(client: httpx.AsyncClient) -> None:
+    paths = list((await client.get("/openapi.json")).json()["paths"])
+    assert paths[:6] == ["/healthz", "/readyz", "/metrics", "/token", "/users/me", "/users/self"]
 
 
 async def test_openapi_documents_every_route_with_request_and_response_schemas(

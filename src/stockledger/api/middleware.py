@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
+import uuid_utils
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,7 +36,7 @@ class Gateway:
             scope = dict(scope)
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or uuid_utils.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cachetools import TLRUCache
 from fastapi import Request
 
 from stockledger.api.ratelimit import RateLimiter
@@ -11,17 +14,38 @@ from stockledger.config import Settings
 from stockledger.jwks import JwksVerifier, Verifier
 from stockledger.shutdown import StopCallback
 from stockledger.store.db import Database
-from stockledger.tokens import Principal, verify_access_token
+from stockledger.tokens import LEEWAY_S, Principal, verify_access_token_expiry
+
+VERIFIED_TOKENS_CACHED = 4096  # least recently used tokens are dropped beyond this
 
 
 @dataclass
 class TokenVerifier:
-    """Verifies bearer tokens. HS256 with the server secret; an external JWKS verifier can replace it."""
+    """Verifies bearer tokens. HS256 with the server secret; an external JWKS verifier can replace it.
+
+    A token that verified is remembered (by its exact text, signature included) until it expires, so a
+    client reusing its token is not re-verified on every request. Verification is stateless, so this
+    accepts exactly what verifying again would: the signature and claims cannot change for the same
+    text, and the expiry is checked on every use with the same leeway. (API keys, the only revocable
+    credentials, are never bearer tokens: they are refused here and exchanged at POST /token.)"""
 
     secret: str
+    clock: Callable[[], float] = time.time  # the clock PyJWT checks `exp` against
+    _verified: TLRUCache[str, tuple[Principal, int]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # usable while now < exp + LEEWAY_S, the rule PyJWT applies (expired when exp <= now - leeway)
+        self._verified = TLRUCache(
+            VERIFIED_TOKENS_CACHED, ttu=lambda _token, hit, _now: hit[1] + LEEWAY_S, timer=self.clock
+        )
 
     async def verify(self, token: str) -> Principal:
-        return verify_access_token(self.secret, token)
+        hit = self._verified.get(token)
+        if hit is not None:
+            return hit[0]
+        principal, expires = verify_access_token_expiry(self.secret, token)
+        self._verified[token] = (principal, expires)
+        return principal
 
 
 def verifier_for(settings: Settings, secret: str) -> Verifier:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 
+@functools.lru_cache(maxsize=256)
+def _second(s: int) -> str:
+    """`2026-11-26T13:18:11.` for the second `s` since the epoch (events come in bursts per second)."""
+    return datetime.fromtimestamp(s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+
+
 def payload_timestamp(ms: int) -> str:
     """Timestamps inside payloads: 2026-11-26T13:18:11.966+0000."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    return f"{_second(ms // 1000)}{ms % 1000:03d}+0000"
 
 
 def envelope_timestamp(ms: int) -> str:
     """The envelope's timestamp: 2026-11-26T13:18:11.999Z."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{_second(ms // 1000)}{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True)

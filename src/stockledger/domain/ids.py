@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import uuid
+
+import uuid_utils
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -17,4 +18,11 @@ def canonical_uuid(value: object) -> str | None:
 
 def new_location_uuid() -> str:
     """Location UUIDs are version 1, as Zettle's are (typed clients validate the version)."""
-    return str(uuid.uuid1())
+    return new_uuid1()
+
+
+def new_uuid1() -> str:
+    """A version-1 UUID (time, clock sequence, node). uuid_utils makes them in well under a microsecond
+    (the standard library's libuuid call costs several): unique within the process, time never going
+    backwards, and a clock sequence that starts at random in each process."""
+    return str(uuid_utils.uuid1())

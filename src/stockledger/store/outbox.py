@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import uuid_utils
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.ids import new_uuid1
 from stockledger.store.tables import outbox
 
 # messageId is a version-5 UUID derived from the messageUuid: stable across retries by construction.
-MESSAGE_ID_NAMESPACE = uuid.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
+MESSAGE_ID_NAMESPACE = uuid_utils.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
 
 
 _INSERT = outbox.insert()
@@ -24,7 +25,7 @@ def insert_statement() -> Any:
 
 
 def message_id_for(message_uuid: str) -> str:
-    return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
+    return str(uuid_utils.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Event:
 
 
 def event(event_name: str, payload: dict[str, Any]) -> Event:
-    message_uuid = str(uuid.uuid1())
+    message_uuid = new_uuid1()
     return Event(event_name, message_uuid, message_id_for(message_uuid), orjson.dumps(payload).decode())
 
 
