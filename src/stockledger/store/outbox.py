@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
+from stockledger.events import wakeup
 from stockledger.store.tables import outbox
 
 # messageId is a version-5 UUID derived from the messageUuid: stable across retries by construction.
@@ -38,6 +39,9 @@ class Event:
 
 
 def event(event_name: str, payload: dict[str, Any]) -> Event:
+    """A new event; the dispatchers of this process are woken once the running transaction commits
+    (every event is made inside the transaction that writes it)."""
+    wakeup.event_written()
     message_uuid = str(uuid.uuid1())
     return Event(event_name, message_uuid, message_id_for(message_uuid), orjson.dumps(payload).decode())
 
