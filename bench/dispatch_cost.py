@@ -61,9 +61,9 @@ def measure(backend: Backend, messages: int, subs: int, idle_s: float, py_spy: s
             dispatch.proc.send_signal(signal.SIGCONT)
             if py_spy:
                 fmt = ["--format", "raw"] if py_spy.endswith(".txt") else []
+                spy_bin = str(Path(sys.executable).with_name("py-spy"))
                 spy = subprocess.Popen(
-                    [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(dispatch.proc.pid)]
-                    + ["-o", py_spy, "-r", "200", *fmt],
+                    [spy_bin, "record", "--pid", str(dispatch.proc.pid), "-o", py_spy, "-r", "200", *fmt],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
