@@ -78,6 +78,8 @@ async def _discard_body(response: httpx.Response) -> None:
             received += len(chunk)
             if received > MAX_ANSWER_BYTES:
                 break
+    except httpx.StreamError:
+        pass  # already read (a transport that answers with a loaded body)
     finally:
         await response.aclose()
 
