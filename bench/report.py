@@ -30,6 +30,8 @@ METRICS = {
         ("undelivered", "undelivered", 0),
         ("duplicated", "duplicated", 0),
         ("out_of_order", "out of order", 0),
+        ("server_cpu_ms_per_put", "server CPU ms/PUT", 2),
+        ("dispatch_cpu_ms_per_message", "dispatcher process CPU ms/message", 2),
         ("errors", "errors", 0),
     ],
     "8 scaling out": [

@@ -204,15 +204,25 @@ def incremental_sync(backend: Backend, org: Org, scale: Scale, ledger: int) -> l
 
 
 def webhooks(backend: Backend, scale: Scale) -> list[Row]:
-    """(7) Balance changes at a steady rate, delivered to a local receiver: throughput, lag, exactly-once."""
+    """(7) Balance changes at a steady rate, delivered to a local receiver: throughput, lag, exactly-once,
+    CPU per PUT and per delivered message."""
     orgs = [backend.seed(1_000) for _ in range(scale.webhook_orgs)]
     rows = []
-    for rate in scale.webhook_rates:
+    # Every rate with the server's own dispatcher; the highest also with `stockledger dispatch` in its
+    # own process (the server's dispatcher off), as a deployment that needs that rate runs it.
+    points = [(rate, "in-process") for rate in scale.webhook_rates]
+    points.append((max(scale.webhook_rates), "separate"))
+    for rate, layout in points:
         runs = [
-            bench_webhooks.run(backend, orgs, rate=rate, seconds=scale.webhook_seconds)
+            bench_webhooks.run(backend, orgs, rate=rate, seconds=scale.webhook_seconds, layout=layout)
             for _ in range(scale.runs)
         ]
-        params = {"rate": rate, "seconds": int(scale.webhook_seconds), "subscriptions": len(orgs)}
+        params = {
+            "rate": rate,
+            "seconds": int(scale.webhook_seconds),
+            "subscriptions": len(orgs),
+            "dispatcher": layout,
+        }
         rows.append(row("7 webhooks", backend, params, runs))
     return rows
 

@@ -1,5 +1,9 @@
-"""Scenario 7, webhooks: balance changes at a steady rate, delivered by the server's in-process
-dispatcher to a local receiver; delivery throughput, event lag (commit → receipt) and exactly-once.
+"""Scenario 7, webhooks: balance changes at a steady rate, delivered to a local receiver; delivery
+throughput, event lag (commit → receipt) and exactly-once.
+
+Two layouts: `in-process` (the server's own dispatcher, the default of `stockledger serve`) and
+`separate` (the server with STOCKLEDGER_DISPATCHER=0 and one `stockledger dispatch` process, as a
+deployment that needs hundreds of changes per second of webhooks runs it).
 
 The receiver (`bench/receiver.py`) runs in its own process. Each organization gets a subscription to
 InventoryBalanceChanged created through the API. A paced asyncio client sends `rate` PUTs per second
@@ -7,7 +11,8 @@ InventoryBalanceChanged created through the API. A paced asyncio client sends `r
 CPU-bound at these rates (~1 ms of client CPU per request). Lag = arrival time at the receiver −
 the envelope timestamp (the movement's creation time, set inside its transaction). After the load,
 the outbox of the organizations is read straight from the database: every InventoryBalanceChanged
-committed must have arrived exactly once, in outbox order per subscription.
+committed must have arrived exactly once, in outbox order per subscription. CPU: the server's per PUT
+(with the in-process dispatcher: deliveries included) and the separate dispatcher's per message.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,9 +34,44 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench.env import Backend, Org, Server, free_port, product_uuid, variant_uuid
+from bench.env import Backend, Org, Server, free_port, product_uuid, server_env, variant_uuid
 
 DRAIN_TIMEOUT_S = 60.0
+LAYOUTS = ("in-process", "separate")
+ALLOW_PRIVATE = {"STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE": "1"}
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Dispatch:
+    """`stockledger dispatch` as a subprocess (its own session); `stop()` ends it with SIGTERM."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.log = open(backend.workdir / f"dispatch-{time.monotonic_ns()}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stockledger", "dispatch"],
+            env={**server_env(backend), **ALLOW_PRIVATE},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
 
 
 class Receiver:
@@ -165,7 +207,7 @@ async def _paced_load(
     return {"sent": total, "ok": ok, "errors": total - ok, "send_s": elapsed}
 
 
-def _subscribe(server: Server, org: Org, destination: str) -> None:
+def _subscribe(server: Server, org: Org, destination: str) -> str:
     body = {
         "uuid": str(uuid.uuid1()),
         "transportName": "WEBHOOK",
@@ -177,26 +219,83 @@ def _subscribe(server: Server, org: Org, destination: str) -> None:
         "POST", "/organizations/self/subscriptions", json.dumps(body).encode(), org.token
     )
     assert status == 200, data
+    return str(body["uuid"])
+
+
+def _unsubscribe(server: Server, org: Org, sub_uuid: str) -> None:
+    """Delete a run's subscription: the next run's events must not fan out to a receiver that is gone
+    (its deliveries would fail and wait for their retries, and the outbox would never drain)."""
+    status, data = server.request("DELETE", f"/organizations/self/subscriptions/{sub_uuid}", None, org.token)
+    assert status == 204, data
 
 
 def run(
-    backend: Backend, orgs: list[Org], *, rate: float, seconds: float, connections: int = 16
+    backend: Backend,
+    orgs: list[Org],
+    *,
+    rate: float,
+    seconds: float,
+    layout: str = "in-process",
+    connections: int = 16,
 ) -> dict[str, Any]:
     """One run: subscribe each organization, send the paced load, wait for the deliveries, check them."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}")
+    separate = layout == "separate"
+    env = {**ALLOW_PRIVATE, "STOCKLEDGER_DISPATCHER": "0" if separate else "1"}
     receiver = Receiver(backend.workdir)
+    dispatch: Dispatch | None = None
     try:
-        with Server(backend, env={"STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE": "1"}) as server:
-            for org in orgs:
-                _subscribe(server, org, receiver.url)
+        with Server(backend, env=env) as server:
+            subs = [(org, _subscribe(server, org, receiver.url)) for org in orgs]
+            dispatch = Dispatch(backend) if separate else None
+            _warm_up(backend, server, orgs)
             before = {m for _o, m in _committed(backend, orgs)}
+            server_cpu = server.cpu_seconds()
+            dispatch_cpu = dispatch.cpu_seconds() if dispatch else 0.0
             load = asyncio.run(_paced_load(server, orgs, rate, seconds, connections))
             committed = [(o, m) for o, m in _committed(backend, orgs) if m not in before]
             deadline = time.monotonic() + DRAIN_TIMEOUT_S
             while time.monotonic() < deadline and _outstanding(backend):
                 time.sleep(0.25)
+            server_cpu = server.cpu_seconds() - server_cpu
+            dispatch_cpu = dispatch.cpu_seconds() - dispatch_cpu if dispatch else 0.0
+            for org, sub_uuid in subs:
+                _unsubscribe(server, org, sub_uuid)
     finally:
+        if dispatch is not None:
+            dispatch.stop()
         records = receiver.stop()
-    return _measure(records, committed, load, seconds)
+    result = _measure(records, committed, load, seconds)
+    result["server_cpu_ms_per_put"] = 1000 * server_cpu / load["sent"] if load["sent"] else 0.0
+    if separate:
+        delivered = result["delivered"]
+        result["dispatch_cpu_ms_per_message"] = 1000 * dispatch_cpu / delivered if delivered else 0.0
+    return result
+
+
+def _warm_up(backend: Backend, server: Server, orgs: list[Org]) -> None:
+    """One change delivered before the measured load: the dispatcher has started (a separate process
+    takes a second or two to import and connect) and the connections are open."""
+    org = orgs[0]
+    body = {
+        "changes": [
+            {
+                "productUuid": product_uuid(0),
+                "variantUuid": variant_uuid(0),
+                "fromLocationUuid": org.locations["SUPPLIER"],
+                "toLocationUuid": org.locations["STORE"],
+                "change": 1,
+            }
+        ]
+    }
+    status, data = server.request("PUT", "/organizations/self/inventory", orjson.dumps(body), org.token)
+    assert status == 200, data
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while _outstanding(backend):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up change was not delivered")
+        time.sleep(0.05)
 
 
 def _outstanding(backend: Backend) -> int:

@@ -66,3 +66,6 @@ def configure(level: str = "info") -> None:
     # aiosqlite logs every statement with its parameters at DEBUG: signing keys and API key ids are
     # parameters, and secrets must never reach the logs, even at the debug level.
     logging.getLogger("aiosqlite").setLevel(max(root.level, logging.INFO))
+    # httpx logs every request it sends at INFO: a line per webhook delivery (the dispatcher logs the
+    # failures itself), with the destination's full URL.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))

@@ -23,7 +23,7 @@ from tests.webhook_receiver import running_receiver
 
 __all__ = ["hooks"]
 
-NOISY = ("aiosqlite", "alembic", "uvicorn", "uvicorn.error", "uvicorn.access")
+NOISY = ("aiosqlite", "alembic", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -131,6 +131,28 @@ async def test_webhook_signing_keys_never_appear_in_logs_even_when_deliveries_fa
     logged = logged_text(caplog)
     assert "webhook delivery failed" in logged, "the dispatcher's failure lines were captured"
     assert key not in logged  # … but it is never written to a log
+
+
+async def test_deliveries_are_not_logged_per_request_nor_their_destination_urls(
+    api: Api, hooks: Hooks, debug_logging: pytest.LogCaptureFixture
+) -> None:
+    caplog = debug_logging
+    secret = secrets.token_urlsafe(24)
+    async with running_receiver() as receiver:
+        body = {
+            "uuid": new_uuid(),
+            "transportName": "WEBHOOK",
+            "eventNames": ["InventoryTrackingStarted"],
+            "destination": f"{receiver.url}?token={secret}",
+            "contactEmail": "hooks@example.com",
+        }
+        assert (await api.post(BASE, json=body)).status_code == 200
+        await api.track(new_uuid())
+        await hooks.dispatcher.drain()
+        assert len(receiver.events()) == 1
+    assert caplog.records, "the requests were logged"
+    assert not [r for r in caplog.records if r.name.startswith("httpx")]
+    assert secret not in logged_text(caplog)
 
 
 async def test_purchase_connection_keys_never_appear_in_logs_or_cli_output(

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.store.db import Database, after_commit
+from stockledger.store.db import Database, after_commit, after_commit_here
 
 
 class SerializationFailure(Exception):
@@ -38,4 +38,33 @@ async def test_after_commit_hooks_never_run_when_the_transaction_fails(db: Datab
 
     with pytest.raises(ValueError, match="rejected"):
         await db.write(work)
+    assert ran == []
+
+
+async def test_hooks_registered_without_the_connection_run_once_after_the_commit(db: Database) -> None:
+    ran: list[str] = []
+
+    def hook() -> None:
+        ran.append("hook")
+
+    async def work(conn: AsyncConnection) -> None:
+        assert after_commit_here(hook)
+        assert after_commit_here(hook)  # registered once however often it is asked
+        assert ran == []
+
+    await db.write(work)
+    assert ran == ["hook"]
+
+
+async def test_hooks_registered_without_the_connection_never_run_on_a_rollback(db: Database) -> None:
+    ran: list[bool] = []
+
+    async def work(conn: AsyncConnection) -> None:
+        assert after_commit_here(lambda: ran.append(True))
+        raise ValueError("rejected")
+
+    with pytest.raises(ValueError, match="rejected"):
+        await db.write(work)
+    assert ran == []
+    assert not after_commit_here(lambda: ran.append(True))  # outside a transaction: nothing registered
     assert ran == []

@@ -123,3 +123,30 @@ async def test_a_killed_dispatch_process_loses_nothing_and_a_restarted_one_deliv
             restarted.send_signal(signal.SIGTERM)
             assert await _wait_exit(restarted) == 0
     assert [_payload_product(r.json()) for r in events] == [first_product, second_product]
+
+
+async def test_a_running_dispatcher_is_woken_when_an_outbox_event_of_its_process_commits(
+    api: Api, hooks: Hooks
+) -> None:
+    hooks.catch_up_with_wall_clock()
+    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)  # its poll alone would never come
+    async with running_receiver() as receiver:
+        await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
+        dispatcher.start()
+        try:
+            await asyncio.sleep(0.2)  # its first pass found nothing; it now waits for a wake-up
+            started = time.perf_counter()
+            await api.track(new_uuid())
+            await receiver.wait_for(1, timeout_s=5)
+            assert time.perf_counter() - started < 1.0
+        finally:
+            await dispatcher.stop()
+
+
+async def test_a_stopped_dispatcher_is_no_longer_woken_by_commits(api: Api, hooks: Hooks) -> None:
+    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)
+    dispatcher.start()
+    await asyncio.sleep(0.1)
+    await dispatcher.stop()
+    await api.track(new_uuid())
+    assert not dispatcher._wake.is_set()

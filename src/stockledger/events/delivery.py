@@ -16,6 +16,7 @@ from stockledger.events import destinations
 DELIVERY_TIMEOUT_S = 10.0  # spec §7: a delivery succeeds on any 2xx within 10 seconds
 MAX_STATUS_TEXT = 255  # fits deliveries.last_status
 MAX_POOLED_HOSTS = 64  # HTTP clients kept open, one per destination host name
+MAX_ANSWER_BYTES = 64 * 1024  # answer body read (and dropped) so its connection can be reused
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,32 @@ class Outcome:
         return text[:MAX_STATUS_TEXT]
 
 
+async def _discard_body(response: httpx.Response) -> None:
+    """Read and drop an answer's body up to MAX_ANSWER_BYTES, then close it. An answer read to its end
+    leaves its connection open for the next delivery (a closed, half-read one is dropped, and every
+    delivery would pay a new connection); a bigger one is cut off there: a destination cannot make
+    us download anything."""
+    try:
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > MAX_ANSWER_BYTES:
+                break
+    except httpx.StreamError:
+        pass  # already read (a transport that answers with a loaded body)
+    finally:
+        await response.aclose()
+
+
+def _failed(exc: BaseException) -> Outcome:
+    """The outcome of an attempt that got no answer."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return Outcome(False, None, "timeout")
+    if isinstance(exc, httpx.HTTPError):
+        return Outcome(False, None, f"unreachable: {type(exc).__name__}")
+    return Outcome(False, None, f"unreachable: {exc}")
+
+
 class Deliverer:
     """Sends webhook requests: destination rules, a hard 10 s limit, no redirects followed."""
 
@@ -104,6 +131,7 @@ class Deliverer:
             target = await destinations.pin(url, self.allow_private)
         except destinations.DestinationBlocked as exc:
             return Outcome(False, None, f"blocked: {exc}")
+        response: httpx.Response | None = None
         try:
             async with asyncio.timeout(self.timeout_s):
                 client = await self._http(target.extensions.get("sni_hostname", ""))
@@ -114,17 +142,12 @@ class Deliverer:
                     headers={**headers, **target.headers},
                     extensions=dict(target.extensions),
                 )
-                # The answer's body is never read: a destination cannot make us download anything.
                 response = await client.send(request, stream=True)
-                await response.aclose()
-        except TimeoutError:
-            return Outcome(False, None, "timeout")
-        except httpx.TimeoutException:
-            return Outcome(False, None, "timeout")
-        except httpx.HTTPError as exc:
-            return Outcome(False, None, f"unreachable: {type(exc).__name__}")
-        except OSError as exc:
-            return Outcome(False, None, f"unreachable: {exc}")
+                await _discard_body(response)
+        except (TimeoutError, httpx.HTTPError, OSError) as exc:
+            # Once the status has arrived it decides: the body is read only to reuse the connection.
+            if response is None:
+                return _failed(exc)
         return Outcome(200 <= response.status_code < 300, response.status_code, response.reason_phrase)
 
     async def deliver(self, url: str, message: Message, signing_key: str) -> Outcome:

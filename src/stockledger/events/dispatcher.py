@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger import metrics
 from stockledger.domain.subscriptions import STATUS_ACTIVE, STATUS_FAILING
+from stockledger.events import wakeup
 from stockledger.events.delivery import DELIVERY_TIMEOUT_S, Deliverer
 from stockledger.events.schedule import Clock, SystemClock, retry_delay_s
 from stockledger.store import deliveries, subscriptions
@@ -23,7 +24,12 @@ from stockledger.store.db import Database
 
 log = logging.getLogger("stockledger.dispatcher")
 
-POLL_INTERVAL_S = 0.1  # keeps event lag well under a second without an in-process notification
+# Dispatchers of this process are woken when an outbox event commits (events/wakeup.py) and after
+# each delivered batch; the poll finds what other processes committed.
+POLL_INTERVAL_S = 0.1
+# A pass starts at most this long after the previous one started: under load, the events committed
+# meanwhile gather into one pass (one fan-out, one claim, batches) instead of a pass per commit.
+MIN_PASS_GAP_S = 0.02
 FAN_OUT_BATCH = 500
 CLAIM_BATCH = 32  # subscriptions served at once (concurrently, each by one task)
 # Messages of one subscription claimed together and sent one after the other on a kept-alive
@@ -39,7 +45,8 @@ LEASE_MS = int(DELIVERY_TIMEOUT_S * 1000) + 20_000
 
 class Dispatcher:
     """Delivers the outbox. `run_once()` does one full pass (tests drive it); `start()` runs it
-    in a background task that wakes every POLL_INTERVAL_S or when `wake()` is called."""
+    in a background task that wakes every POLL_INTERVAL_S, when an outbox event of this process
+    commits, or when `wake()` is called (at most one pass per MIN_PASS_GAP_S)."""
 
     def __init__(
         self,
@@ -48,12 +55,14 @@ class Dispatcher:
         *,
         clock: Clock | None = None,
         poll_interval_s: float = POLL_INTERVAL_S,
+        min_pass_gap_s: float = MIN_PASS_GAP_S,
         lease_ms: int = LEASE_MS,
     ) -> None:
         self.db = db
         self.deliverer = deliverer
         self.clock: Clock = clock or SystemClock()
         self.poll_interval_s = poll_interval_s
+        self.min_pass_gap_s = min_pass_gap_s
         self.lease_ms = lease_ms
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -177,20 +186,28 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         """Poll and deliver until cancelled; a failing pass is logged and retried on the next one."""
-        depth_due = 0.0
-        while True:
-            self._wake.clear()
-            try:
-                await self._dispatch_due()
-                if time.monotonic() >= depth_due:
-                    await self._update_depth()
-                    depth_due = time.monotonic() + DEPTH_INTERVAL_S
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatcher pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+        wakeup.listen(self._wake)
+        try:
+            depth_due = 0.0
+            while True:
+                self._wake.clear()
+                started = time.monotonic()
+                try:
+                    await self._dispatch_due()
+                    if time.monotonic() >= depth_due:
+                        await self._update_depth()
+                        depth_due = time.monotonic() + DEPTH_INTERVAL_S
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("dispatcher pass failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                rest = started + self.min_pass_gap_s - time.monotonic()
+                if rest > 0:
+                    await asyncio.sleep(rest)
+        finally:
+            wakeup.unlisten(self._wake)
 
     def start(self) -> None:
         if self._task is None:

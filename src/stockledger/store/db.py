@@ -58,6 +58,24 @@ def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
     conn.info[_AFTER_COMMIT].append(hook)
 
 
+# The after-commit hooks of the transaction the current task runs in (`Database.write` / `read`).
+_current_hooks: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "after_commit_hooks", default=None
+)
+
+
+def after_commit_here(hook: Callable[[], None]) -> bool:
+    """Like `after_commit`, for code that has no connection at hand: runs `hook` (once, however often
+    it is registered) after the transaction this task is running in commits. False, and nothing is
+    registered, outside a transaction."""
+    hooks = _current_hooks.get()
+    if hooks is None:
+        return False
+    if hook not in hooks:
+        hooks.append(hook)
+    return True
+
+
 DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
 
 
@@ -150,7 +168,11 @@ class Database:
                     # Hooks of an attempt that rolls back are dropped with it.
                     hooks: list[Callable[[], None]] = []
                     conn.info[_AFTER_COMMIT] = hooks
-                    result = await work(conn)
+                    token = _current_hooks.set(hooks)
+                    try:
+                        result = await work(conn)
+                    finally:
+                        _current_hooks.reset(token)
                 for hook in hooks:
                     hook()
                 return result

@@ -56,20 +56,15 @@ class Work:
 
 
 async def has_work(conn: AsyncConnection, now_ms: int) -> Work:
-    """Cheap reads: is there an event to fan out, a delivery due?"""
-    undispatched = select(outbox.c.id).where(outbox.c.dispatched.is_(False)).limit(1)
-    if await conn.scalar(undispatched) is not None:
-        return Work(fan_out=True, deliver=True)
-    due = (
-        select(deliveries.c.id)
-        .where(
-            deliveries.c.state == PENDING,
-            deliveries.c.next_attempt_ms <= now_ms,
-            or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
-        )
-        .limit(1)
+    """One cheap read: is there an event to fan out, a delivery due?"""
+    undispatched = select(outbox.c.id).where(outbox.c.dispatched.is_(False))
+    due = select(deliveries.c.id).where(
+        deliveries.c.state == PENDING,
+        deliveries.c.next_attempt_ms <= now_ms,
+        or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
     )
-    return Work(fan_out=False, deliver=await conn.scalar(due) is not None)
+    found = (await conn.execute(select(exists(undispatched), exists(due)))).one()
+    return Work(fan_out=bool(found[0]), deliver=bool(found[0] or found[1]))
 
 
 async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> int:
@@ -341,10 +336,6 @@ async def redeliver(conn: AsyncConnection, sub_uuid: str, message_uuid: str, now
 
 async def depth(conn: AsyncConnection) -> int:
     """Events not yet fanned out plus deliveries not yet made (the outbox depth metric)."""
-    undispatched = await conn.scalar(
-        select(func.count()).select_from(outbox).where(outbox.c.dispatched.is_(False))
-    )
-    pending = await conn.scalar(
-        select(func.count()).select_from(deliveries).where(deliveries.c.state == PENDING)
-    )
-    return int(undispatched or 0) + int(pending or 0)
+    undispatched = select(func.count()).select_from(outbox).where(outbox.c.dispatched.is_(False))
+    pending = select(func.count()).select_from(deliveries).where(deliveries.c.state == PENDING)
+    return int(await conn.scalar(select(undispatched.scalar_subquery() + pending.scalar_subquery())) or 0)

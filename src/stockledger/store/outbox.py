@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
 from stockledger.domain.ids import new_uuid1
+from stockledger.events import wakeup
 from stockledger.store.tables import outbox
 
 # messageId is a version-5 UUID derived from the messageUuid: stable across retries by construction.
@@ -39,6 +40,9 @@ class Event:
 
 
 def event(event_name: str, payload: dict[str, Any]) -> Event:
+    """A new event; the dispatchers of this process are woken once the running transaction commits
+    (every event is made inside the transaction that writes it)."""
+    wakeup.event_written()
     message_uuid = new_uuid1()
     return Event(event_name, message_uuid, message_id_for(message_uuid), orjson.dumps(payload).decode())
 
