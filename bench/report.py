@@ -73,11 +73,16 @@ def render(result: dict[str, Any]) -> str:
         header = ["backend", "parameters", *(label for _, label, _ in metrics)]
         if scenario == "3 hot variant":
             header.append("balance exact")
+        seeded = any("seed_s" in r for r in these)
+        if seeded:
+            header.append("seeding s")
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for r in these:
             cells = [r["backend"], _params(r["params"]), *(_cell(r, k, d) for k, _, d in metrics)]
             if scenario == "3 hot variant":
                 cells.append("yes" if r["median"].get("exact") else "NO")
+            if seeded:
+                cells.append(f"{r['seed_s']:,.1f}" if "seed_s" in r else "–")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     ratios = []

@@ -16,7 +16,8 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Scale:
-    """How big and how long: `full` for `make bench`, `quick` for a look, `tiny` for the smoke test."""
+    """How big and how long: `full` for `make bench`, `quick` for a look, `tiny` for the smoke test,
+    `growth` for how scenarios 5 and 6 grow with the data (up to 1M variants and 10M ledger rows)."""
 
     name: str
     runs: int
@@ -52,7 +53,21 @@ SCALES = {
         10,
     ),
     "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2),
+    # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
+    "growth": Scale(
+        "growth",
+        3,
+        8,
+        10_000,
+        (1,),
+        10_000,
+        (10_000, 100_000, 1_000_000),
+        100_000,
+        (100_000, 1_000_000, 10_000_000),
+        (1,),
+    ),
 }
+GROWTH_SCENARIOS = "5,6"
 
 
 def row(scenario: str, backend: Backend, params: dict[str, Any], runs: list[dict[str, Any]]) -> Row:
