@@ -66,6 +66,11 @@ def test_full_fetch_reports_peak_memory_growth(tiny_results: dict) -> None:
     assert "peak_growth_mb" in _row(tiny_results, "5 full fetch")["runs"][0]
 
 
+def test_fetch_and_sync_report_the_server_cpu_of_each_request(tiny_results: dict) -> None:
+    for scenario in ["5 full fetch", "6 incremental sync"]:
+        assert all(run["cpu_ms"] >= 0 for run in _row(tiny_results, scenario)["runs"]), scenario
+
+
 def test_webhook_scenario_delivers_every_committed_change_once_in_order(tiny_results: dict) -> None:
     row = _row(tiny_results, "7 webhooks")
     assert row["runs"]
