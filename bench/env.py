@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ PG_ADMIN_DSN = os.environ.get("STOCKLEDGER_BENCH_PG_ADMIN", "postgresql://postgr
 LUA_DIR = Path(__file__).parent / "lua"
 UNIT = 1000  # one unit in thousandths
 SYSTEM_TYPES = ("STORE", "SOLD", "BIN", "SUPPLIER")
+SQLITE_SEED_CHUNK = 200_000  # rows per seeding transaction
+SQLITE_SEED_CACHE_KB = 2 * 1024 * 1024
 
 
 def product_uuid(p: int) -> str:
@@ -107,9 +110,10 @@ class Backend:
         product_rows = [(org.uuid, product_uuid(p), True, now) for p in range(products)]
         store, supplier = org.locations["STORE"], org.locations["SUPPLIER"]
         moves = ledger if ledger else (variants if balances else 0)
-
-        def variant_of(i: int) -> int:
-            return i % variants
+        # Rows are generated lazily (10M ledger rows never sit in memory); the UUID strings of the
+        # variants are made once, not once per movement.
+        variant_uuids = [variant_uuid(v) for v in range(variants)] if moves else []
+        product_uuids = [product_uuid(p) for p in range(products)] if moves else []
 
         # balance of variant v = number of movements on it; its seq = the last one's
         def balance_rows() -> Iterator[tuple[Any, ...]]:
@@ -122,8 +126,8 @@ class Backend:
                     yield (
                         org.uuid,
                         loc,
-                        product_uuid(v // per_product),
-                        variant_uuid(v),
+                        product_uuids[v // per_product],
+                        variant_uuids[v],
                         sign * count * UNIT,
                         last,
                         now,
@@ -131,13 +135,13 @@ class Backend:
 
         def movement_rows() -> Iterator[tuple[Any, ...]]:
             for i in range(moves):
-                v = variant_of(i)
+                v = i % variants
                 yield (
                     org.uuid,
                     i + 1,
-                    str(uuid.UUID(int=i + 1, version=4)),
-                    product_uuid(v // per_product),
-                    variant_uuid(v),
+                    f"00000000-0000-4000-8000-{i + 1:012x}",  # str(uuid.UUID(int=i + 1, version=4))
+                    product_uuids[v // per_product],
+                    variant_uuids[v],
                     supplier,
                     store,
                     UNIT,
@@ -181,10 +185,17 @@ class Backend:
         ]
         if self.kind == "sqlite":
             conn = sqlite3.connect(self.sqlite_path)
-            with conn:
-                for table, columns, rows in tables:
-                    marks = ",".join("?" * len(columns))
-                    conn.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
+            # A throw-away database: no fsync; a cache big enough for the random inserts into the
+            # (org, product, variant, seq) index of a large ledger.
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute(f"PRAGMA cache_size=-{SQLITE_SEED_CACHE_KB}")
+            for table, columns, rows in tables:
+                marks = ",".join("?" * len(columns))
+                insert = f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})"
+                it = iter(rows)
+                while chunk := list(itertools.islice(it, SQLITE_SEED_CHUNK)):
+                    with conn:  # one transaction per chunk keeps the WAL small
+                        conn.executemany(insert, chunk)
             conn.execute("ANALYZE")
             conn.close()
         else:
@@ -292,7 +303,7 @@ class Server:
         self, method: str, path: str, body: bytes | None = None, token: str | None = None
     ) -> tuple[int, bytes]:
         """One plain request (for single timed requests and checks, never for load)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

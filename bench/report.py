@@ -19,8 +19,16 @@ METRICS = {
     "2 limit": [("throughput", "transactions/s", 0), ("p50_ms", "p50 ms", 1), ("p99_ms", "p99 ms", 1)],
     "3 hot variant": [("throughput", "movements/s", 0), ("p99_ms", "p99 ms", 1), ("errors", "errors", 0)],
     "4 bulk": [("latency_ms", "latency ms", 0), ("errors", "errors", 0)],
-    "5 full fetch": [("latency_ms", "latency ms", 0), ("peak_growth_mb", "peak memory growth MB", 1)],
-    "6 incremental sync": [("latency_ms", "latency ms", 1), ("errors", "errors", 0)],
+    "5 full fetch": [
+        ("latency_ms", "latency ms", 0),
+        ("cpu_ms", "server CPU ms", 0),
+        ("peak_growth_mb", "peak memory growth MB", 1),
+    ],
+    "6 incremental sync": [
+        ("latency_ms", "latency ms", 1),
+        ("cpu_ms", "server CPU ms", 0),
+        ("errors", "errors", 0),
+    ],
     "7 webhooks": [
         ("send_rate", "sent/s", 0),
         ("throughput", "delivered/s", 0),
@@ -75,11 +83,16 @@ def render(result: dict[str, Any]) -> str:
         header = ["backend", "parameters", *(label for _, label, _ in metrics)]
         if scenario == "3 hot variant":
             header.append("balance exact")
+        seeded = any("seed_s" in r for r in these)
+        if seeded:
+            header.append("seeding s")
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for r in these:
             cells = [r["backend"], _params(r["params"]), *(_cell(r, k, d) for k, _, d in metrics)]
             if scenario == "3 hot variant":
                 cells.append("yes" if r["median"].get("exact") else "NO")
+            if seeded:
+                cells.append(f"{r['seed_s']:,.1f}" if "seed_s" in r else "–")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     ratios = []

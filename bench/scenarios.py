@@ -16,7 +16,8 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Scale:
-    """How big and how long: `full` for `make bench`, `quick` for a look, `tiny` for the smoke test."""
+    """How big and how long: `full` for `make bench`, `quick` for a look, `tiny` for the smoke test,
+    `growth` for how scenarios 5 and 6 grow with the data (up to 1M variants and 10M ledger rows)."""
 
     name: str
     runs: int
@@ -52,7 +53,21 @@ SCALES = {
         10,
     ),
     "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2),
+    # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
+    "growth": Scale(
+        "growth",
+        3,
+        8,
+        10_000,
+        (1,),
+        10_000,
+        (10_000, 100_000, 1_000_000),
+        100_000,
+        (100_000, 1_000_000, 10_000_000),
+        (1,),
+    ),
 }
+GROWTH_SCENARIOS = "5,6"
 
 
 def row(scenario: str, backend: Backend, params: dict[str, Any], runs: list[dict[str, Any]]) -> Row:
@@ -162,11 +177,15 @@ def full_fetch(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     with Server(backend) as server:
         server.request("GET", "/organizations/self/locations", token=org.token)
         for i in range(scale.runs):
-            before = server.peak_rss_kb()
+            before, cpu = server.peak_rss_kb(), server.cpu_seconds()
             seconds, status, data = server.timed("GET", path, None, org.token)
-            after = server.peak_rss_kb()
+            cpu, after = server.cpu_seconds() - cpu, server.peak_rss_kb()
             count = len(json.loads(data)["variants"]) if status == 200 else 0
-            run = {"latency_ms": seconds * 1000, "errors": int(status != 200 or count != org.variants)}
+            run = {
+                "latency_ms": seconds * 1000,
+                "cpu_ms": cpu * 1000,  # steadier than latency on a shared machine
+                "errors": int(status != 200 or count != org.variants),
+            }
             if i == 0:  # the peak only grows: the first fetch shows what one fetch costs
                 run["peak_growth_mb"] = (after - before) / 1024
             runs.append(run)
@@ -197,9 +216,13 @@ def incremental_sync(backend: Backend, org: Org, scale: Scale, ledger: int) -> l
         )
         assert status == 200, data
         for _ in range(max(5, scale.runs)):
+            cpu = server.cpu_seconds()
             seconds, status, data = server.timed("GET", f"{path}?since={latest}", None, org.token)
+            cpu = server.cpu_seconds() - cpu
             count = len(json.loads(data)["variants"]) if status == 200 else -1
-            runs.append({"latency_ms": seconds * 1000, "errors": int(count != len(changes))})
+            runs.append(
+                {"latency_ms": seconds * 1000, "cpu_ms": cpu * 1000, "errors": int(count != len(changes))}
+            )
     return [row("6 incremental sync", backend, {"variants": org.variants, "ledger": ledger}, runs)]
 
 

@@ -66,6 +66,11 @@ def test_full_fetch_reports_peak_memory_growth(tiny_results: dict) -> None:
     assert "peak_growth_mb" in _row(tiny_results, "5 full fetch")["runs"][0]
 
 
+def test_fetch_and_sync_report_the_server_cpu_of_each_request(tiny_results: dict) -> None:
+    for scenario in ["5 full fetch", "6 incremental sync"]:
+        assert all(run["cpu_ms"] >= 0 for run in _row(tiny_results, scenario)["runs"]), scenario
+
+
 def test_webhook_scenario_delivers_every_committed_change_once_in_order(tiny_results: dict) -> None:
     row = _row(tiny_results, "7 webhooks")
     assert row["runs"]
@@ -83,3 +88,62 @@ def test_report_renders_the_headline_ratio(tiny_results: dict) -> None:
     text = render(tiny_results)
     assert "service ÷ limit" in text
     assert "Scenario 1 movements" in text
+
+
+def test_fetch_and_sync_rows_report_their_seeding_time(tiny_results: dict) -> None:
+    for scenario in ["5 full fetch", "6 incremental sync"]:
+        assert _row(tiny_results, scenario)["seed_s"] >= 0, scenario
+    sys.path.insert(0, str(ROOT))
+    from bench.report import render
+
+    assert "seeding s" in render(tiny_results)
+
+
+def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.run import parser, selection
+
+    scale, only = selection(parser().parse_args(["--growth"]))
+    assert only == {"5", "6"}
+    assert scale.fetch_sizes == (10_000, 100_000, 1_000_000)
+    assert scale.sync_variants == 100_000
+    assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
+    assert scale.runs >= 3
+    full, everything = selection(parser().parse_args([]))
+    assert full.name == "full" and everything == set("12345678")
+    with pytest.raises(ValueError):
+        selection(parser().parse_args(["--growth", "--tiny"]))
+
+
+def test_sqlite_seeding_in_chunks_keeps_balances_equal_to_the_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(ROOT))
+    import sqlite3
+
+    from bench import env
+
+    monkeypatch.setattr(env, "SQLITE_SEED_CHUNK", 7)  # many chunks, one ending mid-table
+    backend = env.Backend.create("sqlite")
+    try:
+        org = backend.seed(5, per_product=2, balances=True, ledger=23)
+        conn = sqlite3.connect(backend.sqlite_path)
+        try:
+            moves = conn.execute(
+                "SELECT variant_uuid, count(*), max(seq) FROM movements WHERE org_uuid = ? GROUP BY 1",
+                (org.uuid,),
+            ).fetchall()
+            store = dict(
+                (v, (units, seq))
+                for v, units, seq in conn.execute(
+                    "SELECT variant_uuid, units, seq FROM balances WHERE org_uuid = ? AND location_uuid = ?",
+                    (org.uuid, org.locations["STORE"]),
+                )
+            )
+            seqs = [s for (s,) in conn.execute("SELECT seq FROM movements WHERE org_uuid = ?", (org.uuid,))]
+        finally:
+            conn.close()
+    finally:
+        backend.drop()
+    assert sorted(seqs) == list(range(1, 24))
+    assert len(moves) == 5
+    for variant, count, last in moves:
+        assert store[variant] == (count * env.UNIT, last)
