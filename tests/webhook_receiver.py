@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -83,16 +84,24 @@ class Receiver:
 
 
 @asynccontextmanager
+async def serving(handle: Any, handlers: set[asyncio.Task[Any]]) -> AsyncIterator[int]:
+    """Serve `handle` on a random port of 127.0.0.1 (yields the port); on exit the server stops and
+    the connection handlers it started (which add themselves to `handlers`) are cancelled."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
+
+
+@asynccontextmanager
 async def running_receiver(**options: object) -> AsyncIterator[Receiver]:
     """Start a receiver on a random port of 127.0.0.1; always stopped on exit."""
     receiver = Receiver(**options)  # type: ignore[arg-type]
-    server = await asyncio.start_server(receiver._handle, "127.0.0.1", 0)
-    receiver.port = server.sockets[0].getsockname()[1]
-    try:
+    async with serving(receiver._handle, receiver.handlers) as port:
+        receiver.port = port
         yield receiver
-    finally:
-        server.close()
-        for task in list(receiver.handlers):
-            task.cancel()
-        await asyncio.gather(*receiver.handlers, return_exceptions=True)
-        await server.wait_closed()

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from stockledger.events.delivery import Deliverer, Message
+from tests.webhook_receiver import serving
 
 
 @dataclass
@@ -57,16 +58,9 @@ class KeepAliveReceiver:
 @asynccontextmanager
 async def keep_alive_receiver(*, endless: bool = False) -> AsyncIterator[KeepAliveReceiver]:
     receiver = KeepAliveReceiver(endless)
-    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
-    receiver.port = server.sockets[0].getsockname()[1]
-    try:
+    async with serving(receiver.handle, receiver.handlers) as port:
+        receiver.port = port
         yield receiver
-    finally:
-        server.close()
-        for task in list(receiver.handlers):
-            task.cancel()
-        await asyncio.gather(*receiver.handlers, return_exceptions=True)
-        await server.wait_closed()
 
 
 def message(n: int) -> Message:
