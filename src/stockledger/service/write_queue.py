@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -30,10 +29,7 @@ from typing import Any, TypeVar
 
 from stockledger.metrics import WRITE_BATCH
 
-log = logging.getLogger("stockledger.write_queue")
-
 P = TypeVar("P")
-R = TypeVar("R")
 
 # The runner gets the payloads in arrival order and returns one outcome per payload: a result, or the
 # exception that request must raise.

@@ -26,6 +26,26 @@ def plan(changes: list[Change], first_seq: int) -> list[RecordedMovement]:
     return [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
 
 
+def row(
+    org: str, m: RecordedMovement, *, source: str, actor: str | None, external_uuid: str | None, at_ms: int
+) -> dict[str, object]:
+    """The `movements` row of a recorded movement."""
+    return {
+        "org_uuid": org,
+        "seq": m.seq,
+        "uuid": m.uuid,
+        "product_uuid": m.change.product_uuid,
+        "variant_uuid": m.change.variant_uuid,
+        "from_location_uuid": m.change.from_location,
+        "to_location_uuid": m.change.to_location,
+        "units": m.change.units,
+        "external_uuid": external_uuid,
+        "source": source,
+        "actor": actor,
+        "created_ms": at_ms,
+    }
+
+
 async def insert(
     conn: AsyncConnection,
     org: str,
@@ -40,20 +60,7 @@ async def insert(
         await conn.execute(
             INSERT,
             [
-                {
-                    "org_uuid": org,
-                    "seq": m.seq,
-                    "uuid": m.uuid,
-                    "product_uuid": m.change.product_uuid,
-                    "variant_uuid": m.change.variant_uuid,
-                    "from_location_uuid": m.change.from_location,
-                    "to_location_uuid": m.change.to_location,
-                    "units": m.change.units,
-                    "external_uuid": external_uuid,
-                    "source": source,
-                    "actor": actor,
-                    "created_ms": at_ms,
-                }
+                row(org, m, source=source, actor=actor, external_uuid=external_uuid, at_ms=at_ms)
                 for m in recorded
             ],
         )

@@ -187,7 +187,13 @@ async def append_entries(
     if conn.dialect.name != "postgresql":
         # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
         if entries:
-            await conn.execute(ledger.INSERT, [_ledger_row(org, e, source, at_ms) for e in entries])
+            rows = [
+                ledger.row(
+                    org, e.movement, source=source, actor=e.actor, external_uuid=e.external_uuid, at_ms=at_ms
+                )
+                for e in entries
+            ]
+            await conn.execute(ledger.INSERT, rows)
         if events:
             await conn.execute(outbox.insert(), [outbox_store.row(org, e, at_ms) for e in events])
         return
@@ -213,21 +219,3 @@ async def append_entries(
             "e_payload": [e.payload for e in events],
         },
     )
-
-
-def _ledger_row(org: str, entry: Entry, source: str, at_ms: int) -> dict[str, Any]:
-    m = entry.movement
-    return {
-        "org_uuid": org,
-        "seq": m.seq,
-        "uuid": m.uuid,
-        "product_uuid": m.change.product_uuid,
-        "variant_uuid": m.change.variant_uuid,
-        "from_location_uuid": m.change.from_location,
-        "to_location_uuid": m.change.to_location,
-        "units": m.change.units,
-        "external_uuid": entry.external_uuid,
-        "source": source,
-        "actor": entry.actor,
-        "created_ms": at_ms,
-    }
