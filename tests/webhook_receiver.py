@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
@@ -34,7 +33,6 @@ class Receiver:
     hang: asyncio.Event | None = None  # while set, requests are held without an answer
     clock: object | None = None
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
-    handlers: set[asyncio.Task[object]] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -53,41 +51,50 @@ class Receiver:
         return self.events()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        path = lines[0].split(" ")[1]
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        now = getattr(self.clock, "now_ms", None)
+        self.received.append(Received(path, headers, body, now() if now else None))
+        number = len(self.received)
+        async with self.arrived:
+            self.arrived.notify_all()
+        if self.hang is not None and self.hang.is_set():
+            await asyncio.sleep(3600)
+        status = self.status_for(number)
+        writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(handle: Handler) -> AsyncIterator[int]:
+    """Serve `handle` on a random port of 127.0.0.1 (yields the port). Each connection's handler ends
+    quietly when the client hangs up and closes its writer; on exit the server stops and handlers
+    still running are cancelled."""
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self.handlers.add(task)
+        handlers.add(task)
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            path = lines[0].split(" ")[1]
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            now = getattr(self.clock, "now_ms", None)
-            self.received.append(Received(path, headers, body, now() if now else None))
-            number = len(self.received)
-            async with self.arrived:
-                self.arrived.notify_all()
-            if self.hang is not None and self.hang.is_set():
-                await asyncio.sleep(3600)
-            status = self.status_for(number)
-            writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
-            await writer.drain()
+            await handle(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
-            self.handlers.discard(task)
+            handlers.discard(task)
 
-
-@asynccontextmanager
-async def serving(handle: Any, handlers: set[asyncio.Task[Any]]) -> AsyncIterator[int]:
-    """Serve `handle` on a random port of 127.0.0.1 (yields the port); on exit the server stops and
-    the connection handlers it started (which add themselves to `handlers`) are cancelled."""
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(tracked, "127.0.0.1", 0)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
@@ -102,6 +109,6 @@ async def serving(handle: Any, handlers: set[asyncio.Task[Any]]) -> AsyncIterato
 async def running_receiver(**options: object) -> AsyncIterator[Receiver]:
     """Start a receiver on a random port of 127.0.0.1; always stopped on exit."""
     receiver = Receiver(**options)  # type: ignore[arg-type]
-    async with serving(receiver._handle, receiver.handlers) as port:
+    async with serving(receiver._handle) as port:
         receiver.port = port
         yield receiver
