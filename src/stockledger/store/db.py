@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from stockledger.store import sqlite_driver
+
 T = TypeVar("T")
 log = logging.getLogger("stockledger.db")
 
@@ -125,7 +127,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=300,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # One hand-off to the connection's thread per statement (see sqlite_driver).
+            async_creator=sqlite_driver.async_creator(url, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
