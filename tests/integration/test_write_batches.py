@@ -278,8 +278,11 @@ async def test_low_stock_crossings_are_announced_by_the_request_that_crosses(api
         lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 2),  # 2: crosses
         lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 1),  # 1: already below
     ]
-    responses = await in_order(api, requests)
+    with captured(db) as statements:
+        responses = await in_order(api, requests)
     assert [r.status_code for r in responses] == [200] * 3
+    # the batch read the alert levels once, not once per request
+    assert sum("FROM low_stock_levels" in s and "level_units" in s for s in statements) == 1
     found = await ls.low_stock_events(db, api.org)
     assert [e["balance"] for e in found] == ["2"]
 
