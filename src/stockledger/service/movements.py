@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import events
@@ -23,7 +24,7 @@ from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, locations, movements, orgs, outbox, products, write_path
-from stockledger.store.db import Database, WriteClaim, after_commit, write_claim
+from stockledger.store.db import Database, WriteClaim, after_commit, is_transient, write_claim
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
@@ -202,7 +203,7 @@ class _PutRunner:
 async def _run_puts(db: Database, puts: list[_Put]) -> list[object]:
     if len(puts) > 1:
         try:
-            return await db.write_claimed(lambda conn: _put_batch(conn, puts), None)
+            return await db.write_claimed(lambda conn: _put_batch_or_alone(conn, puts), None)
         except _Alone:
             pass  # rolled back: each runs in its own transaction, as below
     outcomes: list[object] = []
@@ -264,8 +265,19 @@ def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Lo
 
 
 class _Alone(Exception):
-    """The batch cannot be applied as one (its products are too many for one read): it is rolled
-    back and its PUTs run one transaction each."""
+    """The batch cannot be applied as one (its products are too many for one read, or a statement
+    failed): it is rolled back and its PUTs run one transaction each."""
+
+
+async def _put_batch_or_alone(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
+    """`_put_batch`; a database error one PUT may have caused (anything but a transient conflict,
+    which retries the batch) rolls the batch back and every PUT runs alone: only the culprit fails."""
+    try:
+        return await _put_batch(conn, puts)
+    except DBAPIError as exc:
+        if is_transient(exc):
+            raise
+        raise _Alone from exc
 
 
 async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
