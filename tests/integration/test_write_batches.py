@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -15,8 +15,10 @@ import orjson
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from stockledger.service import write_queue
+from stockledger.store import balances as balances_store
 from stockledger.store.db import Database
 from stockledger.store.tables import movements, outbox
 from tests.api import low_stock_support as ls
@@ -25,7 +27,9 @@ from tests.integration.test_write_round_trips import captured
 from tests.ledger import assert_ledger_invariant
 
 
-async def in_order(api: Api, requests: list[Callable[[], Awaitable[httpx.Response]]]) -> list[httpx.Response]:
+async def in_order(
+    api: Api, requests: Sequence[Callable[[], Awaitable[httpx.Response]]]
+) -> list[httpx.Response]:
     """Queue the requests one after the other (each reaches the queue before the next starts), then
     let them run as one batch."""
     tasks = []
@@ -278,8 +282,11 @@ async def test_low_stock_crossings_are_announced_by_the_request_that_crosses(api
         lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 2),  # 2: crosses
         lambda: api.move(product, variant, locs["STORE"], locs["SOLD"], 1),  # 1: already below
     ]
-    responses = await in_order(api, requests)
+    with captured(db) as statements:
+        responses = await in_order(api, requests)
     assert [r.status_code for r in responses] == [200] * 3
+    # the batch read the alert levels once, not once per request
+    assert sum("FROM low_stock_levels" in s and "level_units" in s for s in statements) == 1
     found = await ls.low_stock_events(db, api.org)
     assert [e["balance"] for e in found] == ["2"]
 
@@ -368,3 +375,52 @@ async def test_a_batch_does_exactly_what_the_same_puts_do_one_after_the_other(
             for record in e["balanceAfter"]:
                 record.pop("created")
     assert events_b == events_a
+
+
+async def test_a_database_error_one_put_causes_fails_that_put_alone(
+    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locs = await api.locations()
+    product, fine, poison = new_uuid(), new_uuid(), new_uuid()
+    await api.track(product)
+    real = balances_store.apply_deltas
+
+    async def failing_on_poison(conn: Any, org: str, deltas: dict[Any, int], *args: Any) -> Any:
+        if any(key[2] == poison for key in deltas):
+            raise DBAPIError("UPDATE balances …", {}, Exception("numeric field overflow"))
+        return await real(conn, org, deltas, *args)
+
+    monkeypatch.setattr(balances_store, "apply_deltas", failing_on_poison)
+    requests = [
+        lambda: api.move(product, fine, locs["SUPPLIER"], locs["STORE"], 1),
+        lambda: api.move(product, poison, locs["SUPPLIER"], locs["STORE"], 1),
+        lambda: api.move(product, fine, locs["SUPPLIER"], locs["STORE"], 1),
+    ]
+    responses = await in_order(api, requests)
+    assert [r.status_code for r in responses] == [200, 500, 200]
+    assert responses[2].json()["variants"][0]["balance"] == "2"
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.movement_count == 2
+
+
+async def test_a_transient_conflict_retries_the_batch_as_a_batch(
+    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    real = balances_store.apply_deltas
+    calls: list[int] = []
+
+    async def conflicting_once(conn: Any, org: str, deltas: dict[Any, int], *args: Any) -> Any:
+        calls.append(len(deltas))
+        if len(calls) == 1:
+            raise DBAPIError("UPDATE balances …", {}, Exception("deadlock detected"))
+        return await real(conn, org, deltas, *args)
+
+    monkeypatch.setattr(balances_store, "apply_deltas", conflicting_once)
+    requests = [lambda: api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 1) for _ in range(3)]
+    responses = await in_order(api, requests)
+    assert [r.json()["variants"][0]["balance"] for r in responses] == ["1", "2", "3"]
+    assert len(calls) == 2  # the batch twice, not each PUT alone
+    assert (await assert_ledger_invariant(db, api.org)).movement_count == 3

@@ -3,6 +3,7 @@ InventoryLowStock event raised inside the movement transaction (spec §7)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -181,13 +182,35 @@ async def crossing_events(
 ) -> list[outbox.Event]:
     """The InventoryLowStock events of `emit_crossings`, built but not written (the movement write
     path inserts them with its ledger rows in one statement)."""
-    fallback = _default_units if default_level is None else default_level
-    moved = {key: units for key, units in changed.items() if units[0] != units[1]}
+    moved = _moved(changed)
     if not moved:
         return []
     alerted = await store.alerted_among(conn, actor.org, moved)
+    return crossings(actor, moved, alerted, at_ms, default_level=default_level)
+
+
+async def alerts_for(
+    conn: AsyncConnection, org: str, changes: Iterable[dict[BalanceKey, tuple[int, int]]]
+) -> dict[BalanceKey, int | None]:
+    """The alerted balances among those several requests moved, in one read (for `crossings`)."""
+    moved = {key for changed in changes for key in _moved(changed)}
+    return await store.alerted_among(conn, org, moved) if moved else {}
+
+
+def crossings(
+    actor: Actor,
+    changed: dict[BalanceKey, tuple[int, int]],
+    alerted: dict[BalanceKey, int | None],
+    at_ms: int,
+    *,
+    default_level: int | None = None,
+) -> list[outbox.Event]:
+    """InventoryLowStock events of one request's `changed` balances, given the alerted balances
+    (stored level or None) among them or more."""
+    fallback = _default_units if default_level is None else default_level
+    moved = _moved(changed)
     found = []
-    for key in sorted(alerted):
+    for key in sorted(k for k in moved if k in alerted):
         before, after = moved[key]
         level = effective_level(alerted[key], fallback)
         if not crossed_low(before, after, level, True):
@@ -198,3 +221,7 @@ async def crossing_events(
         )
         found.append(outbox.event(LOW_STOCK_EVENT, payload))
     return found
+
+
+def _moved(changed: dict[BalanceKey, tuple[int, int]]) -> dict[BalanceKey, tuple[int, int]]:
+    return {key: units for key, units in changed.items() if units[0] != units[1]}

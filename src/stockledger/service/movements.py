@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import events
@@ -23,7 +24,7 @@ from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, locations, movements, orgs, outbox, products, write_path
-from stockledger.store.db import Database, WriteClaim, after_commit, write_claim
+from stockledger.store.db import Database, WriteClaim, after_commit, is_transient, write_claim
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
@@ -202,7 +203,7 @@ class _PutRunner:
 async def _run_puts(db: Database, puts: list[_Put]) -> list[object]:
     if len(puts) > 1:
         try:
-            return await db.write_claimed(lambda conn: _put_batch(conn, puts), None)
+            return await db.write_claimed(lambda conn: _put_batch_or_alone(conn, puts), None)
         except _Alone:
             pass  # rolled back: each runs in its own transaction, as below
     outcomes: list[object] = []
@@ -264,8 +265,19 @@ def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Lo
 
 
 class _Alone(Exception):
-    """The batch cannot be applied as one (its products are too many for one read): it is rolled
-    back and its PUTs run one transaction each."""
+    """The batch cannot be applied as one (its products are too many for one read, or a statement
+    failed): it is rolled back and its PUTs run one transaction each."""
+
+
+async def _put_batch_or_alone(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
+    """`_put_batch`; a database error one PUT may have caused (anything but a transient conflict,
+    which retries the batch) rolls the batch back and every PUT runs alone: only the culprit fails."""
+    try:
+        return await _put_batch(conn, puts)
+    except DBAPIError as exc:
+        if is_transient(exc):
+            raise
+        raise _Alone from exc
 
 
 async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
@@ -273,9 +285,10 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
 
     One lock (and sequence allocation), one read for validation, at most one read of balances the
     PUTs must see before writing (for the negative-stock policy, and answers about balances the PUT
-    itself does not change), one balance upsert with the summed deltas, one ledger + events
-    statement. A PUT that is refused (validation, negative stock, its Idempotency-Key taken) is
-    answered with its error and leaves no trace, not even a sequence number. Each accepted PUT's
+    itself does not change), one balance upsert with the summed deltas, one read of low-stock alerts
+    (only when the organization has any), one ledger + events statement. A PUT that is refused
+    (validation, negative stock, its Idempotency-Key taken) is answered with its error and leaves no
+    trace, not even a sequence number. Each accepted PUT's
     (before, after) per balance follows from the upsert's result: before the batch = after − the
     batch's net delta, then each PUT's own deltas in order.
     """
@@ -347,32 +360,39 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     deltas = dict(sorted(deltas.items()))  # the fixed lock order
     after_batch = await balances.apply_deltas(conn, org, deltas, seq_by_key, at_ms)
 
+    # Each PUT's (before, after) per balance and its answer, in arrival order.
     running = {key: after - deltas[key] for key, (_before, after) in after_batch.items()}
     touched: set[BalanceKey] = set()  # balance rows that exist at the current PUT (changed up to it)
-    entries: list[write_path.Entry] = []
-    to_emit: list[outbox.Event] = []
+    changes_of: dict[int, dict[BalanceKey, tuple[int, int]]] = {}
     for i, at, own in accepted:
-        put = puts[i]
         changed: dict[BalanceKey, tuple[int, int]] = {}
         for key, delta in own.items():
             changed[key] = (running[key], running[key] + delta)
             running[key] += delta
             touched.add(key)
-        entries += [
-            write_path.Entry(m, put.actor.label, put.external_uuid)
-            for m in movements.plan(put.changes, firsts[i])
-        ]
-        to_emit += _balance_changed(put.actor, changed, all_locations, put.external_uuid, at_ms)
-        if prelude.low_stock_configured:
-            to_emit += await low_stock.crossing_events(conn, put.actor, changed, at_ms)
+        changes_of[i] = changed
         rows = []
-        for product, variant in sorted({(c.product_uuid, c.variant_uuid) for c in put.changes}):
+        for product, variant in sorted({(c.product_uuid, c.variant_uuid) for c in puts[i].changes}):
             key = (at.uuid, product, variant)
             # changed up to this PUT: its running value; otherwise as before the batch (if the row existed)
             units = running[key] if key in touched else before_batch.get(key)
             if units is not None:
                 rows.append(balances.BalanceRow(product, variant, units))
         outcomes[i] = LocationBalances(at.uuid, records(at, rows))
+
+    # The ledger rows and events, in arrival order; the low-stock alerts of the batch in one read.
+    configured = prelude.low_stock_configured
+    alerted = await low_stock.alerts_for(conn, org, changes_of.values()) if configured else {}
+    entries: list[write_path.Entry] = []
+    to_emit: list[outbox.Event] = []
+    for i, _at, _own in accepted:
+        put = puts[i]
+        entries += [
+            write_path.Entry(m, put.actor.label, put.external_uuid)
+            for m in movements.plan(put.changes, firsts[i])
+        ]
+        to_emit += _balance_changed(put.actor, changes_of[i], all_locations, put.external_uuid, at_ms)
+        to_emit += low_stock.crossings(put.actor, changes_of[i], alerted, at_ms)
     await write_path.append_entries(conn, org, entries, to_emit, source=Source.API.value, at_ms=at_ms)
 
     claims = [puts[i].claim for i, _at, _own in accepted]

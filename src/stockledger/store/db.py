@@ -88,7 +88,7 @@ def pool_size_for(workers: int) -> int:
     return max(4, DEFAULT_POOL_SIZE // max(1, workers))
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
     """Deadlock / serialization failure (PostgreSQL) or database locked (SQLite)."""
     if isinstance(exc, DBAPIError):
         orig = exc.orig
@@ -180,7 +180,7 @@ class Database:
                     hook()
                 return result
             except (DBAPIError, OperationalError) as exc:
-                if not _is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
+                if not is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
                     raise
                 log.info("transient database conflict, retrying", extra={"attempt": attempt})
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # jittered backoff
