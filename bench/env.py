@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from tests.server import spawn
 
 from stockledger.tokens import mint_access_token
 
@@ -254,46 +254,14 @@ def server_env(backend: Backend) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
-    """`stockledger serve` as a subprocess on a free port; always stopped by `stop()` / the context."""
+    """`stockledger serve` as a subprocess on a free port (started as the test suite starts one:
+    `tests/server.spawn`); always stopped by `stop()` / the context."""
 
     def __init__(self, backend: Backend, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.log = open(backend.workdir / f"server-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "stockledger",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
-            env={**server_env(backend), **(env or {})},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
-            with contextlib.suppress(OSError):
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not become healthy within 60 s")
+        spawned = spawn({**server_env(backend), **(env or {})}, backend.workdir, "--workers", str(workers))
+        self.port = spawned.port
+        self.proc = spawned.process
 
     @property
     def base(self) -> str:
@@ -348,7 +316,6 @@ class Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
-        self.log.close()
 
     def __enter__(self) -> Server:
         return self

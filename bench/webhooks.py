@@ -33,8 +33,9 @@ from typing import Any
 
 import asyncpg
 import orjson
+from tests.server import free_port
 
-from bench.env import Backend, Org, Server, free_port, product_uuid, server_env, variant_uuid
+from bench.env import Backend, Org, Server, product_uuid, server_env, variant_uuid
 
 DRAIN_TIMEOUT_S = 60.0
 LAYOUTS = ("in-process", "separate")
