@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from stockledger.domain.events import ChangeInfo
+from stockledger.domain.events import ChangeInfo, balance_record
 from stockledger.domain.quantity import SCALE, to_units, units_to_float
 
 LOW_STOCK_EVENT = "InventoryLowStock"
@@ -83,11 +83,7 @@ def inventory_low_stock(
 ) -> dict[str, Any]:
     """The InventoryLowStock payload (spec §7 extension); `lowStockLevel` is the level crossed."""
     return {
-        "organizationUuid": org,
-        "locationUuid": location,
-        "productUuid": product,
-        "variantUuid": variant,
-        "balance": balance,
+        **balance_record(org, location, product, variant, balance),
         "lowStockLevel": level_to_wire(level_units),
         "updated": info.to_json(),
     }

@@ -20,11 +20,9 @@ class Location:
     is_system: bool
 
 
-_TYPE_ORDER = case(
-    {"STORE": 0, "SOLD": 1, "BIN": 2, "SUPPLIER": 3},
-    value=locations.c.type,
-    else_=4,
-)
+# How locations are listed: the default STORE first, then by type in this order (others last).
+TYPE_RANK = {"STORE": 0, "SOLD": 1, "BIN": 2, "SUPPLIER": 3}
+_TYPE_ORDER = case(TYPE_RANK, value=locations.c.type, else_=len(TYPE_RANK))
 
 
 _LIST_ALL = (

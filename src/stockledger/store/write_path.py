@@ -37,12 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.events import envelope_timestamp
 from stockledger.store import movements as ledger
 from stockledger.store import outbox as outbox_store
-from stockledger.store.locations import Location
+from stockledger.store.locations import TYPE_RANK, Location
 from stockledger.store.orgs import allocate_seq
 from stockledger.store.sql import MAX_IN_LIST
 from stockledger.store.tables import locations, low_stock_levels, outbox, products
-
-_TYPE_RANK = {"STORE": 0, "SOLD": 1, "BIN": 2, "SUPPLIER": 3}
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ async def prelude(conn: AsyncConnection, org: str, product_uuids: Iterable[str])
             tracked.add(uuid)
         else:
             alerts = bool(is_default)
-    found.sort(key=lambda r: (not r[4], _TYPE_RANK.get(r[1], 4), r[6], r[0]))
+    found.sort(key=lambda r: (not r[4], TYPE_RANK.get(r[1], len(TYPE_RANK)), r[6], r[0]))
     return Prelude([Location(*r[:6]) for r in found], tracked, alerts)
 
 
