@@ -151,10 +151,17 @@ async def _answer(
     keys = [(location.uuid, p, v) for p, v in wanted]
     current = {key: changed[key][1] for key in keys if changed and key in changed}
     current.update(await balances.current_units(conn, actor.org, [k for k in keys if k not in current]))
+    return _balances_in(location, wanted, current)
+
+
+def _balances_in(
+    location: Location, variants: Iterable[tuple[str, str]], units: dict[BalanceKey, int]
+) -> LocationBalances:
+    """The answer's records: the (product, variant) pairs that have a balance in `location` (`units`)."""
     rows = [
-        balances.BalanceRow(p, v, current[(location.uuid, p, v)])
-        for p, v in wanted
-        if (location.uuid, p, v) in current
+        balances.BalanceRow(p, v, units[(location.uuid, p, v)])
+        for p, v in sorted(set(variants))
+        if (location.uuid, p, v) in units
     ]
     return LocationBalances(location.uuid, records(location, rows))
 
@@ -371,14 +378,11 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
             running[key] += delta
             touched.add(key)
         changes_of[i] = changed
-        rows = []
-        for product, variant in sorted({(c.product_uuid, c.variant_uuid) for c in puts[i].changes}):
-            key = (at.uuid, product, variant)
-            # changed up to this PUT: its running value; otherwise as before the batch (if the row existed)
-            units = running[key] if key in touched else before_batch.get(key)
-            if units is not None:
-                rows.append(balances.BalanceRow(product, variant, units))
-        outcomes[i] = LocationBalances(at.uuid, records(at, rows))
+        # changed up to this PUT: its running value; otherwise as before the batch (if the row existed)
+        shown = _answer_keys(puts[i], at)
+        units = {key: running[key] for key in shown & touched}
+        units.update({key: before_batch[key] for key in shown - touched if key in before_batch})
+        outcomes[i] = _balances_in(at, ((c.product_uuid, c.variant_uuid) for c in puts[i].changes), units)
 
     # The ledger rows and events, in arrival order; the low-stock alerts of the batch in one read.
     configured = prelude.low_stock_configured
