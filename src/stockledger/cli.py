@@ -410,7 +410,7 @@ def main() -> None:
         try:
             settings = Settings.from_env()
         except ConfigError:
-            settings = Settings()
+            settings = Settings.model_construct()
         message = describe_database_error(exc, settings)
         if message is None:
             raise

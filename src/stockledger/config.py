@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import stat
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-# Names of every setting the service reads; anything else with the prefix is likely a typo.
-KNOWN_VARIABLES = frozenset(
-    {
-        "STOCKLEDGER_DATABASE_URL",
-        "STOCKLEDGER_DATA_DIR",
-        "STOCKLEDGER_SECRET",
-        "STOCKLEDGER_HOST",
-        "STOCKLEDGER_PORT",
-        "STOCKLEDGER_MAX_CHANGES",
-        "STOCKLEDGER_MAX_BODY_BYTES",
-        "STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL",
-        "STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE",
-        "STOCKLEDGER_DISPATCHER",
-        "STOCKLEDGER_JWKS_URL",
-        "STOCKLEDGER_JWT_ISSUER",
-        "STOCKLEDGER_JWT_AUDIENCE",
-        "STOCKLEDGER_JWT_ORG_CLAIM",
-        "STOCKLEDGER_JWT_SCOPE_CLAIM",
-        "STOCKLEDGER_LOG_LEVEL",
-        "STOCKLEDGER_SHUTDOWN_TIMEOUT_S",
-        "STOCKLEDGER_RATE_LIMIT_PER_S",
-        "STOCKLEDGER_RATE_LIMIT_BURST",
-        "STOCKLEDGER_WORKERS",
-    }
-)
+from pydantic import AfterValidator, AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "STOCKLEDGER_"
 DEFAULT_MAX_CHANGES = 1000
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # spec §3: 5 MB
 SECRET_FILE_NAME = "secret"
@@ -44,92 +22,75 @@ class ConfigError(Exception):
     """A setting is unusable; the message is one plain sentence for the operator."""
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
-    if not 0 <= value < float("inf"):
-        raise ConfigError(f"{name} must be zero or more, got {raw!r}.")
+def _port(value: int) -> int:
+    if not 0 < value < 65536:
+        raise ValueError("must be between 1 and 65535")
     return value
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every knob of the service. Build with `Settings.from_env()` and adjust with `replace()`."""
+def _not_negative(value: float) -> float:
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError("must be zero or more")
+    return value
+
+
+Port = Annotated[int, AfterValidator(_port)]
+Seconds = Annotated[float, AfterValidator(_not_negative)]
+Rate = Annotated[float, AfterValidator(_not_negative)]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. `Settings.from_env()` reads them (unset or empty variables keep the
+    default); `with_overrides()` applies CLI flags. Each field is read from STOCKLEDGER_<FIELD NAME>
+    unless its alias says otherwise."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,  # `STOCKLEDGER_PORT=` means "the default", as it always has
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
 
     data_dir: Path = Path(".stockledger")
     database_url: str = ""
     secret: str = ""
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Port = 8000
     max_changes: int = DEFAULT_MAX_CHANGES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     default_low_stock_level: int = 5
     webhook_allow_private: bool = False
-    run_dispatcher: bool = True
+    run_dispatcher: bool = Field(
+        default=True, validation_alias=AliasChoices("run_dispatcher", f"{ENV_PREFIX}DISPATCHER")
+    )
     jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_org_claim: str = "org"
     jwt_scope_claim: str = "scope"
     log_level: str = "info"
-    shutdown_timeout_s: float = 30.0
-    rate_limit_per_s: float = 0.0  # 0 = off (the embedded default)
+    shutdown_timeout_s: Seconds = 30.0
+    rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        data_dir = Path(env.get("STOCKLEDGER_DATA_DIR") or ".stockledger")
-        port = _int(env, "STOCKLEDGER_PORT", 8000)
-        if not 0 < port < 65536:
-            raise ConfigError(f"STOCKLEDGER_PORT must be between 1 and 65535, got {port}.")
-        return cls(
-            data_dir=data_dir,
-            database_url=env.get("STOCKLEDGER_DATABASE_URL", ""),
-            secret=env.get("STOCKLEDGER_SECRET", ""),
-            host=env.get("STOCKLEDGER_HOST") or "127.0.0.1",
-            port=port,
-            max_changes=_int(env, "STOCKLEDGER_MAX_CHANGES", DEFAULT_MAX_CHANGES),
-            max_body_bytes=_int(env, "STOCKLEDGER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
-            default_low_stock_level=_int(env, "STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL", 5),
-            webhook_allow_private=_truthy(env.get("STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE")),
-            run_dispatcher=env.get("STOCKLEDGER_DISPATCHER", "1") not in {"0", "false", "off", "no"},
-            jwks_url=env.get("STOCKLEDGER_JWKS_URL") or None,
-            jwt_issuer=env.get("STOCKLEDGER_JWT_ISSUER") or None,
-            jwt_audience=env.get("STOCKLEDGER_JWT_AUDIENCE") or None,
-            jwt_org_claim=env.get("STOCKLEDGER_JWT_ORG_CLAIM") or "org",
-            jwt_scope_claim=env.get("STOCKLEDGER_JWT_SCOPE_CLAIM") or "scope",
-            log_level=(env.get("STOCKLEDGER_LOG_LEVEL") or "info").lower(),
-            shutdown_timeout_s=_float(env, "STOCKLEDGER_SHUTDOWN_TIMEOUT_S", 30.0),
-            rate_limit_per_s=_float(env, "STOCKLEDGER_RATE_LIMIT_PER_S", 0.0),
-            rate_limit_burst=_int(env, "STOCKLEDGER_RATE_LIMIT_BURST", 0),
-            workers=_int(env, "STOCKLEDGER_WORKERS", 1),
-        )
+    def from_env(cls) -> Settings:
+        """The settings of the environment; a malformed value is one sentence naming its variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ConfigError(_sentence(exc)) from None
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the non-None `changes` applied (CLI flags win over the environment)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
     def effective_database_url(self) -> str:
         """The SQLAlchemy async URL: the given one, or the embedded SQLite file in the data dir."""
@@ -162,7 +123,37 @@ class Settings:
         return value
 
 
+def variable_of(field_name: str) -> str:
+    """The environment variable a Settings field is read from."""
+    alias = Settings.model_fields[field_name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return next(str(c) for c in alias.choices if str(c).startswith(ENV_PREFIX))
+    return ENV_PREFIX + field_name.upper()
+
+
+# Names of every setting the service reads; anything else with the prefix is likely a typo.
+KNOWN_VARIABLES = frozenset(variable_of(name) for name in Settings.model_fields)
+
+# What a value of the wrong kind is told, by pydantic's error type.
+_KIND_ERRORS = {
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be zero or more",
+    "bool_parsing": "must be one of 1/0, true/false, yes/no, on/off",
+}
+
+
+def _sentence(exc: ValidationError) -> str:
+    """The first error of `exc` as one sentence for the operator: the variable, the rule, the value."""
+    error = exc.errors(include_url=False)[0]
+    location = str(error["loc"][0]) if error["loc"] else ""
+    name = variable_of(location) if location in Settings.model_fields else location.upper()
+    reason = _KIND_ERRORS.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+    return f"{name} {reason}, got {error['input']!r}."
+
+
 def unknown_variables(env: dict[str, str] | None = None) -> list[str]:
     """STOCKLEDGER_* variables the service does not know (probably misspelt)."""
     env = dict(os.environ if env is None else env)
-    return sorted(k for k in env if k.startswith("STOCKLEDGER_") and k not in KNOWN_VARIABLES)
+    return sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in KNOWN_VARIABLES)

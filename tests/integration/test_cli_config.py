@@ -112,6 +112,9 @@ def test_secret_file_readable_by_others_is_refused(env: dict[str, str], command:
         ("STOCKLEDGER_WORKERS", "0", "STOCKLEDGER_WORKERS must be 1 or more"),
         ("STOCKLEDGER_LOG_LEVEL", "verbose", "STOCKLEDGER_LOG_LEVEL must be one of"),
         ("STOCKLEDGER_JWKS_URL", "id.example.test/jwks", "STOCKLEDGER_JWKS_URL must be an http(s) URL"),
+        ("STOCKLEDGER_DISPATCHER", "maybe", "STOCKLEDGER_DISPATCHER must be one of 1/0, true/false"),
+        ("STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE", "2", "STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE must be one of"),
+        ("STOCKLEDGER_SHUTDOWN_TIMEOUT_S", "inf", "zero or more"),
     ],
 )
 @pytest.mark.parametrize("command", ["serve", "migrate", "config"])
@@ -186,3 +189,25 @@ def test_configuration_doc_describes_every_setting() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     missing = [name for name in KNOWN_VARIABLES if f"| `{name}` |" not in doc]
     assert missing == []
+
+
+def test_empty_variables_keep_their_defaults(env: dict[str, str]) -> None:
+    code, out, err = run(
+        ["config"], {**env, "STOCKLEDGER_PORT": "", "STOCKLEDGER_LOG_LEVEL": "", "STOCKLEDGER_DISPATCHER": ""}
+    )
+    assert code == 0, err
+    values = dict(line.split("=", 1) for line in out.strip().splitlines())
+    assert (
+        values["STOCKLEDGER_PORT"],
+        values["STOCKLEDGER_LOG_LEVEL"],
+        values["STOCKLEDGER_DISPATCHER"],
+    ) == ("8000", "info", "1")
+
+
+def test_values_are_read_whatever_their_case(env: dict[str, str]) -> None:
+    code, out, err = run(
+        ["config"], {**env, "STOCKLEDGER_LOG_LEVEL": "DEBUG", "STOCKLEDGER_DISPATCHER": "Off"}
+    )
+    assert code == 0, err
+    values = dict(line.split("=", 1) for line in out.strip().splitlines())
+    assert (values["STOCKLEDGER_LOG_LEVEL"], values["STOCKLEDGER_DISPATCHER"]) == ("debug", "0")

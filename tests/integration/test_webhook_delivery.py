@@ -7,6 +7,7 @@ import json
 import uuid
 
 from stockledger import metrics
+from stockledger.store import deliveries
 from tests.conftest import Api, new_uuid
 from tests.integration.webhooks_support import BASE, Hooks, verify_like_a_foreign_receiver
 from tests.webhook_receiver import Received, running_receiver
@@ -211,6 +212,20 @@ async def test_delivery_attempts_and_outbox_depth_are_measured(api: Api, hooks: 
         await hooks.dispatcher.drain()
         assert attempts("success") == successes + 1
     assert len(receiver.events()) == 2
+
+
+async def test_scrapes_and_the_dispatcher_report_one_outbox_depth(api: Api, hooks: Hooks) -> None:
+    """`stockledger_outbox_depth` means one thing whoever sets it: events not yet fanned out plus
+    deliveries not yet made (a scrape used to count only the former)."""
+    async with running_receiver(status_for=lambda n: 200 if n == 1 else 503) as receiver:  # 1: TestMessage
+        await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
+        await api.track(new_uuid())
+        await hooks.dispatcher.run_once()  # fanned out; the failed delivery waits for its retry
+    expected = await hooks.db.read(deliveries.depth)
+    assert metrics.OUTBOX_DEPTH._value.get() == expected >= 1
+    scraped = await api.client.get("/metrics")
+    line = next(x for x in scraped.text.splitlines() if x.startswith("stockledger_outbox_depth "))
+    assert float(line.split()[1]) == expected
 
 
 async def test_events_of_other_modules_reach_only_their_subscribers(api: Api, hooks: Hooks) -> None:

@@ -7,15 +7,15 @@ import logging
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from stockledger.api.responses import json_response
 from stockledger.api.state import app_state
 from stockledger.metrics import OUTBOX_DEPTH
+from stockledger.store import deliveries
 from stockledger.store.migrate import current_revision, head_revision, is_known_revision
-from stockledger.store.tables import outbox
 
 router = APIRouter(tags=["Operations"])
 log = logging.getLogger("stockledger.ops")
@@ -66,12 +66,7 @@ async def readyz(request: Request) -> Response:
 )
 async def metrics(request: Request) -> Response:
     try:
-        OUTBOX_DEPTH.set(await app_state(request).db.read(_outbox_depth))
+        OUTBOX_DEPTH.set(await app_state(request).db.read(deliveries.depth))
     except Exception:  # an unreachable database must not hide the other metrics
         log.warning("could not measure the outbox depth", exc_info=True)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-async def _outbox_depth(conn: AsyncConnection) -> int:
-    stmt = select(func.count()).select_from(outbox).where(outbox.c.dispatched.is_(False))
-    return int(await conn.scalar(stmt) or 0)

@@ -179,10 +179,7 @@ class Dispatcher:
         return len(attempts)
 
     async def _update_depth(self) -> None:
-        async def count(conn: AsyncConnection) -> int:
-            return await deliveries.depth(conn)
-
-        metrics.OUTBOX_DEPTH.set(await self.db.read(count))
+        metrics.OUTBOX_DEPTH.set(await self.db.read(deliveries.depth))
 
     async def run_forever(self) -> None:
         """Poll and deliver until cancelled; a failing pass is logged and retried on the next one."""
