@@ -223,3 +223,24 @@ async def test_a_signature_header_with_non_ascii_bytes_is_refused_not_a_500(
         }
     assert_quiet(caplog)
     assert await checksum(db, api.org) == before
+
+
+@pytest.mark.parametrize(
+    ("query", "property_name"),
+    [
+        (f"/organizations/self/inventory/locations?type=STORE&since={HUGE_INTEGER}", "since"),
+        (f"/organizations/self/inventory/locations?type=STORE&limit={HUGE_INTEGER}", "limit"),
+        ("/organizations/self/inventory/locations?type=STORE&limit=%C2%B2", "limit"),  # "²" is a digit
+        (f"/organizations/self/inventory/movements?limit={HUGE_INTEGER}", "limit"),
+        ("/organizations/self/inventory/movements?limit=%C2%B2", "limit"),
+    ],
+    ids=["since", "limit", "limit-superscript", "history-limit", "history-limit-superscript"],
+)
+async def test_query_integers_of_any_length_or_script_are_a_400(
+    api: Api, caplog: pytest.LogCaptureFixture, query: str, property_name: str
+) -> None:
+    listen(caplog)
+    response = await api.get(query)
+    assert response.status_code == 400, response.text
+    assert response.json()["violations"][0]["propertyName"] == property_name
+    assert_quiet(caplog)
