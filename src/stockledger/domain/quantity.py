@@ -9,13 +9,11 @@ from typing import Any
 SCALE = 1000  # quantities have at most 3 fraction digits (goods sold by weight or volume)
 FRACTION_DIGITS = 3
 INTEGER_DIGITS = 12  # spec §1: magnitude below 10^12
-MAX_MAGNITUDE = Decimal(10) ** INTEGER_DIGITS
 # Every balance (and so every ledger sum of a location) stays within ±10^15: held as thousandths, that
 # is ±10^18 in a signed 64-bit integer (BIGINT, 2^63 ≈ 9.2·10^18). The headroom lets the database add
 # one request's net change (refused beyond ±2·10^18, which could only end out of range) to a balance
 # without overflowing before the result is checked.
-MAX_BALANCE = Decimal(10) ** 15
-MAX_BALANCE_UNITS = 10**18
+MAX_BALANCE_UNITS = 10**18  # 10^15 units
 MAX_NET_CHANGE_UNITS = 2 * MAX_BALANCE_UNITS
 # Numeric strings: ASCII digits only (Decimal would also take "1e3", "NaN", " 1" or other scripts' digits).
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
