@@ -61,6 +61,45 @@ def test_rejected_quantities(raw: Any) -> None:
         parse_quantity(raw)
 
 
+# Decimal's default context holds 28 digits: arithmetic on longer inputs raised InvalidOperation.
+BEYOND_28_DIGITS = "12345678901234567890123456789012.0001"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (BEYOND_28_DIGITS, "must have at most 3 fraction digits"),
+        (Decimal(BEYOND_28_DIGITS), "must have at most 3 fraction digits"),
+        ("1" * 5000, "must be below 10^12 in magnitude"),
+        ("0." + "0" * 5000 + "1", "must have at most 3 fraction digits"),
+        (Decimal("1E+999999999999"), "must be below 10^12 in magnitude"),
+        (Decimal("1E-999999999999"), "must have at most 3 fraction digits"),
+        (Decimal("0.1000000000000000000000000000000000000001"), "must have at most 3 fraction digits"),
+        (10**5000, "must be below 10^12 in magnitude"),
+    ],
+    ids=["string", "decimal", "5000-digit", "tiny", "huge-exponent", "tiny-exponent", "long-fraction", "int"],
+)
+def test_any_number_of_digits_is_a_quantity_error_not_a_decimal_error(raw: Any, message: str) -> None:
+    with pytest.raises(QuantityError) as raised:
+        parse_quantity(raw)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("raw", "units"),
+    [
+        ("1." + "0" * 5000, 1000),
+        (Decimal("2.5" + "0" * 40), 2500),
+        (Decimal("0E+999999"), 0),
+        (Decimal("0E-999999"), 0),
+        (Decimal("2.5E+1"), 25_000),
+        ("000000000000000000000000000000000007.250", 7250),
+    ],
+)
+def test_long_spellings_of_exact_quantities_are_accepted(raw: Any, units: int) -> None:
+    assert to_units(parse_quantity(raw)) == units
+
+
 @pytest.mark.parametrize(
     ("units", "text"),
     [

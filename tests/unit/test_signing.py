@@ -23,3 +23,9 @@ def test_signature_matches_known_answer(vector: dict[str, str]) -> None:
 def test_verify_rejects_a_payload_changed_by_one_byte(vector: dict[str, str]) -> None:
     assert verify(vector["signingKey"], vector["timestamp"], vector["payload"], vector["signature"].upper())
     assert not verify(vector["signingKey"], vector["timestamp"], vector["payload"] + " ", vector["signature"])
+
+
+@pytest.mark.parametrize("received", ["é" * 64, "\u00ff", "a\u2603"])
+def test_a_signature_with_non_ascii_characters_does_not_match(received: str) -> None:
+    vector = VECTORS[0]
+    assert not verify(vector["signingKey"], vector["timestamp"], vector["payload"], received)

@@ -13,7 +13,7 @@ from stockledger.api.inventory import path_uuid
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.state import app_state
-from stockledger.api.wire import ERRORS, Uuid, Wire
+from stockledger.api.wire import ERRORS, NO_NUL, Uuid, Wire
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.service import catalog
 from stockledger.service.context import Actor
@@ -21,9 +21,11 @@ from stockledger.store.catalog import CatalogProduct, CatalogVariant
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Catalog (Extension)"])
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=catalog.MAX_TEXT_LEN)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=catalog.MAX_TEXT_LEN), NO_NUL
+]
 OptionalText = (
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=catalog.MAX_TEXT_LEN)] | None
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=catalog.MAX_TEXT_LEN), NO_NUL] | None
 )
 MAX_VARIANTS = 1000  # a product with more variants than this is a data error, not a catalog
 

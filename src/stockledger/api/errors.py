@@ -45,7 +45,8 @@ def _message(error: dict[str, Any]) -> str:
         loc = tuple(error.get("loc", ()))
         return "a JSON request body is required" if loc == ("body",) else "must not be null"
     if kind == "json_invalid":
-        return "malformed JSON"
+        reason = (error.get("ctx") or {}).get("error")
+        return f"malformed JSON: {reason}" if reason else "malformed JSON"
     if kind in {"model_attributes_type", "dict_type"}:
         if isinstance(error.get("input"), bytes):  # the body was not parsed: not declared as JSON
             return "must be a JSON object sent with Content-Type: application/json"

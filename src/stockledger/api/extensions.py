@@ -17,7 +17,8 @@ from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.state import app_state
 from stockledger.api.wire import (
     ERRORS,
-    MAX_EXTERNAL_UUID_LEN,
+    NO_NUL,
+    ExternalUuid,
     LocationBalancesOut,
     LocationOut,
     Quantity,
@@ -32,7 +33,8 @@ from stockledger.service.context import Actor
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Extensions"])
 
-Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S"), NO_NUL]
+Description = Annotated[str, Field(max_length=10_000), NO_NUL]
 
 
 class CountIn(Wire):
@@ -45,17 +47,17 @@ class CountIn(Wire):
 class CountsRequest(Wire):
     counts: list[CountIn]
     locationUuid: Uuid | None = None
-    externalUuid: Annotated[str, Field(max_length=MAX_EXTERNAL_UUID_LEN)] | None = None
+    externalUuid: ExternalUuid | None = None
 
 
 class StoreCreate(Wire):
     name: Name
-    description: Annotated[str, Field(max_length=10_000)] | None = None
+    description: Description | None = None
 
 
 class StoreUpdate(Wire):
     name: Name | None = None
-    description: Annotated[str, Field(max_length=10_000)] | None = None
+    description: Description | None = None
     default: StrictBool | None = None
 
 

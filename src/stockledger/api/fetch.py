@@ -51,12 +51,16 @@ def parse_instant(raw: str, name: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+MAX_DIGITS = 18  # the digits of a query integer that are read (10^18 < 2^63)
+
+
 def parse_limit(raw: str | None, name: str = "limit") -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # str.isdigit() also takes "²", which int() refuses
         raise validation_error([Violation(name, "must be a positive integer")])
-    return int(raw)
+    # int() refuses more than 4,300 digits; a number this long is beyond every limit's range anyway
+    return int(raw) if len(raw) <= MAX_DIGITS else 10**MAX_DIGITS
 
 
 async def location_inventory_response(

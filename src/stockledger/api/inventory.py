@@ -48,7 +48,8 @@ def parse_since(raw: str | None) -> Since | None:
     if raw is None or raw == "":
         return None
     if raw.isascii() and raw.isdigit():
-        seq = int(raw)
+        # int() refuses more than 4,300 digits: a number longer than 2^63 − 1 is refused unread
+        seq = int(raw) if len(raw) <= len(str(MAX_SEQ)) else MAX_SEQ + 1
         if seq > MAX_SEQ:
             raise validation_error([Violation("since", "is larger than any sequence number")])
         return Since(seq=seq)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uuid_utils
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stockledger.api.responses import error_body, json_response
+from stockledger.api.responses import error_body, error_response, json_response
+from stockledger.domain.errors import Violation, validation_error
+from stockledger.domain.text import NUL, NUL_REFUSED
 from stockledger.logging_setup import request_id_var
 from stockledger.metrics import LATENCY, REQUESTS
 
@@ -56,6 +59,8 @@ class Gateway:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body_bytes:
                 await self._too_large(scope, receive, send_with_id)
+            elif _nul_in_url(scope):
+                await _nul_refused(scope, receive, send_with_id)
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
         except Exception:
@@ -104,6 +109,21 @@ class Gateway:
         body = error_body(f"Request body exceeds {self.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE")
         response = json_response(body, 413, {"Connection": "close"})
         await response(scope, receive, send)
+
+
+def _nul_in_url(scope: Scope) -> bool:
+    """A NUL character (U+0000) in the path or a query parameter: no route or page has a use for
+    one, and PostgreSQL cannot compare text holding one (domain/text.py)."""
+    query: bytes = scope.get("query_string", b"")
+    return NUL in scope["path"] or b"%00" in query
+
+
+async def _nul_refused(scope: Scope, receive: Receive, send: Send) -> None:
+    """400 naming the query parameter that holds the NUL (or the path)."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    names = [name for name, value in parse_qsl(query, keep_blank_values=True) if NUL in name + value]
+    where = names[0] if names and NUL not in scope["path"] else "path"
+    await error_response(validation_error([Violation(where, NUL_REFUSED)]))(scope, receive, send)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

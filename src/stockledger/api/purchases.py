@@ -107,8 +107,8 @@ def _answer(recorded: Recorded) -> Response:
 def _parse(text: bytes | str, path: str) -> Any:
     try:
         return loads_exact(text)
-    except json.JSONDecodeError:
-        raise validation_error([Violation(path, "malformed JSON")]) from None
+    except json.JSONDecodeError as exc:
+        raise validation_error([Violation(path, f"malformed JSON: {exc.msg}")]) from None
 
 
 def _signature_rejected(message: str) -> ServiceError:

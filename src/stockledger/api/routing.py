@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-MAX_JSON_DEPTH_GUARD = "nesting too deep"
+from stockledger.exact_json import loads_exact
 
-
-def _reject_constant(name: str) -> Any:
-    # NaN, Infinity and -Infinity are not JSON; Python's parser would accept them.
-    raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
-
-
-def loads_exact(body: bytes | str) -> Any:
-    """Parse JSON with numbers as Decimal; malformed, non-UTF-8 or absurdly nested input → JSONDecodeError."""
-    try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except RecursionError:
-        raise json.JSONDecodeError(MAX_JSON_DEPTH_GUARD, "", 0) from None
-    except UnicodeDecodeError:
-        raise json.JSONDecodeError("body is not valid UTF-8", "", 0) from None
+__all__ = ["ExactJSONRequest", "ExactJSONRoute", "loads_exact"]
 
 
 class ExactJSONRequest(Request):

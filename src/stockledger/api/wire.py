@@ -11,6 +11,7 @@ from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.movements import Change
 from stockledger.domain.quantity import parse_quantity, to_units
+from stockledger.domain.text import NUL_REFUSED, has_nul
 
 MAX_EXTERNAL_UUID_LEN = 255
 
@@ -26,6 +27,12 @@ def _quantity(value: Any) -> Decimal:
     return parse_quantity(value)
 
 
+def _no_nul(value: str) -> str:
+    if has_nul(value):
+        raise ValueError(NUL_REFUSED)
+    return value
+
+
 def _positive(value: Decimal) -> Decimal:
     if value <= 0:
         raise ValueError("must be greater than 0")
@@ -38,6 +45,10 @@ _QUANTITY_SCHEMA = WithJsonSchema(
 )
 Quantity = Annotated[Decimal, BeforeValidator(_quantity), _QUANTITY_SCHEMA]
 PositiveQuantity = Annotated[Decimal, BeforeValidator(_quantity), AfterValidator(_positive), _QUANTITY_SCHEMA]
+# Every free-text field of a request is stored or looked up: no NUL (domain/text.py). Annotated
+# after the field's own constraints, so they keep their messages and their JSON schema.
+NO_NUL = AfterValidator(_no_nul)
+ExternalUuid = Annotated[str, Field(max_length=MAX_EXTERNAL_UUID_LEN), NO_NUL]
 
 
 class Wire(BaseModel):
@@ -59,7 +70,7 @@ class ChangeIn(Wire):
 class UpdateBalances(Wire):
     changes: list[ChangeIn]
     returnBalanceForLocationUuid: Uuid | None = None
-    externalUuid: Annotated[str, Field(max_length=MAX_EXTERNAL_UUID_LEN)] | None = None
+    externalUuid: ExternalUuid | None = None
 
 
 class VariantChangeIn(Wire):

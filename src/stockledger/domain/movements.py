@@ -6,6 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stockledger.domain.errors import ServiceError, Violation, validation_error
+from stockledger.domain.quantity import MAX_BALANCE_UNITS, MAX_NET_CHANGE_UNITS, format_units
+
 BalanceKey = tuple[str, str, str]  # (location_uuid, product_uuid, variant_uuid)
 
 
@@ -44,3 +47,69 @@ def net_deltas(changes: list[Change]) -> dict[BalanceKey, int]:
         deltas[(change.from_location, change.product_uuid, change.variant_uuid)] -= change.units
         deltas[(change.to_location, change.product_uuid, change.variant_uuid)] += change.units
     return {key: deltas[key] for key in sorted(deltas)}
+
+
+# The property of a request's entry that holds its quantity, per source (a violation names it).
+QUANTITY_PROPERTY = {
+    Source.API: "change",
+    Source.BULK: "change",
+    Source.COUNT: "balance",
+    Source.PURCHASE: "quantity",
+}
+
+
+def leaves_range(before: int, after: int) -> bool:
+    """A balance goes from `before` to `after` outside ±MAX_BALANCE_UNITS, or further outside if it
+    already was (a balance from before the limit may still be brought back)."""
+    return abs(after) > MAX_BALANCE_UNITS and abs(after) > abs(before)
+
+
+def check_net_changes(changes: list[Change], deltas: dict[BalanceKey, int], source: Source) -> None:
+    """Before writing: a net change beyond ±2·10^18 thousandths ends out of range whatever the balance
+    was (and is more than the database may add to a balance without overflow)."""
+    if deltas and max(map(abs, deltas.values())) > MAX_NET_CHANGE_UNITS:
+        key = next(k for k, delta in deltas.items() if abs(delta) > MAX_NET_CHANGE_UNITS)
+        raise balance_out_of_range(changes, key, 0, source)
+
+
+def check_balance_range(
+    changes: list[Change], changed: dict[BalanceKey, tuple[int, int]], source: Source
+) -> None:
+    """After the balances were updated (the caller's transaction rolls back on the error): every
+    (before, after) stays in range."""
+    for key, (before, after) in changed.items():
+        if leaves_range(before, after):
+            raise balance_out_of_range(changes, key, before, source)
+
+
+def balance_out_of_range(changes: list[Change], key: BalanceKey, before: int, source: Source) -> ServiceError:
+    """400 naming the change that takes the balance `key` (at `before` until this request) out of range:
+    the last one at which its running value leaves the range, else the last one that moves it."""
+    location, product, variant = key
+    running, culprit, last = before, None, None
+    for change in changes:
+        if (change.product_uuid, change.variant_uuid) != (product, variant):
+            continue
+        if change.to_location == location:
+            step = change.units
+        elif change.from_location == location:
+            step = -change.units
+        else:
+            continue
+        if leaves_range(running, running + step) and abs(running) <= MAX_BALANCE_UNITS:
+            culprit = change
+        running += step
+        last = change
+    chosen = culprit or last
+    assert chosen is not None, "a changed balance was moved by a change of the request"
+    field = QUANTITY_PROPERTY[source]
+    path = f"{chosen.path}.{field}" if chosen.path else field
+    return validation_error(
+        [
+            Violation(
+                path,
+                f"would take the balance of variant {variant} of product {product} in location "
+                f"{location} outside ±{format_units(MAX_BALANCE_UNITS)}, the range a balance may hold",
+            )
+        ]
+    )

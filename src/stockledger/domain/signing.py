@@ -15,5 +15,9 @@ def signature(signing_key: str, timestamp: str, payload: str) -> str:
 
 
 def verify(signing_key: str, timestamp: str, payload: str, received: str) -> bool:
-    """Constant-time comparison of a received signature (any hex case) with the expected one."""
+    """Constant-time comparison of a received signature (any hex case) with the expected one.
+
+    A header with a non-ASCII character cannot match (and compare_digest refuses non-ASCII text)."""
+    if not received.isascii():
+        return False
     return hmac.compare_digest(signature(signing_key, timestamp, payload), received.strip().lower())

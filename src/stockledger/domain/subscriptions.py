@@ -10,6 +10,7 @@ from typing import Any
 
 from stockledger.domain.errors import ServiceError, Violation, forbidden, validation_error
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.text import NUL_REFUSED, has_nul
 
 TRANSPORT_WEBHOOK = "WEBHOOK"
 STATUS_ACTIVE = "ACTIVE"
@@ -68,6 +69,8 @@ def _string(body: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise validation_error([Violation(name, "must be a string")])
+    if has_nul(value):
+        raise validation_error([Violation(name, NUL_REFUSED)])
     return value
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import not_found
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.text import without_nul
 from stockledger.service.context import Actor
 from stockledger.store import catalog
 from stockledger.store.catalog import CatalogProduct, CatalogVariant
@@ -44,10 +45,12 @@ async def get_product(db: Database, actor: Actor, product_uuid: str) -> CatalogP
 
 
 def _text(value: Any) -> str | None:
-    """A usable name: a non-blank string, cut to the column width; anything else is unknown."""
-    if not isinstance(value, str) or not value.strip():
+    """A usable name: a non-blank string without NUL characters (a purchase is recorded whatever its
+    names hold, domain/text.py), cut to the column width; anything else is unknown."""
+    if not isinstance(value, str):
         return None
-    return value.strip()[:MAX_TEXT_LEN]
+    value = without_nul(value).strip()
+    return value[:MAX_TEXT_LEN] or None
 
 
 async def remember_from_purchase(conn: AsyncConnection, org: str, document: Mapping[str, Any]) -> int:

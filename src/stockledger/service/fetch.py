@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import BigInteger, Select, and_, case, func, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, validation_error
@@ -83,13 +83,29 @@ def _current_query(prepared: Prepared) -> Select[Any]:
     )
 
 
+# A BIGINT sum overflows on SQLite ("integer overflow") as soon as a partial sum leaves 64 bits, in
+# whatever order the engine adds the rows, even when the total is in range. So the ledger is summed in
+# two parts, the quotients and the remainders of its units by 10^9, joined exactly in Python: a movement
+# moves about 10^18 units at most (a count's difference), so a quotient or remainder is about 10^9 at
+# most and a partial sum could only leave 64 bits after billions of rows of one variant in one
+# location. (PostgreSQL's sum(bigint) is NUMERIC and cannot overflow; one query serves both.)
+SUM_SPLIT = 10**9
+
+
 def _as_of_query(prepared: Prepared, as_of_ms: int) -> Select[Any]:
-    """Balances at an instant from the ledger: the signed sum of movements into and out of the location."""
+    """Balances at an instant from the ledger: the signed sum of movements into and out of the
+    location, as (productUuid, variantUuid, high part, low part), units = high·SUM_SPLIT + low."""
     m = movements.c
     location = prepared.location.uuid
-    signed = case((m.to_location_uuid == location, m.units), else_=-m.units)
+    sign = case((m.to_location_uuid == location, literal_column("1")), else_=literal_column("-1"))
+    split = literal_column(str(SUM_SPLIT), BigInteger)
     stmt = (
-        select(m.product_uuid, m.variant_uuid, func.sum(signed))
+        select(
+            m.product_uuid,
+            m.variant_uuid,
+            func.sum(sign * (m.units // split)),
+            func.sum(sign * (m.units % split)),
+        )
         .select_from(
             movements.join(
                 products_table,
@@ -129,7 +145,10 @@ def variants_query(prepared: Prepared, *, after: tuple[str, str] | None = None) 
 
 
 def _records(prepared: Prepared, rows: Any) -> list[BalanceRecord]:
-    return records(prepared.location, [BalanceRow(p, v, int(u)) for p, v, u in rows])
+    if prepared.as_of_ms is None:
+        return records(prepared.location, [BalanceRow(p, v, int(u)) for p, v, u in rows])
+    split = [BalanceRow(p, v, int(high) * SUM_SPLIT + int(low)) for p, v, high, low in rows]
+    return records(prepared.location, split)
 
 
 async def page(

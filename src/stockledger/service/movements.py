@@ -16,8 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain import events
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.locations import LocationType
-from stockledger.domain.movements import BalanceKey, Change, Source, net_deltas
-from stockledger.domain.quantity import format_units
+from stockledger.domain.movements import (
+    BalanceKey,
+    Change,
+    Source,
+    check_balance_range,
+    check_net_changes,
+    leaves_range,
+    net_deltas,
+)
+from stockledger.domain.quantity import MAX_NET_CHANGE_UNITS, format_units
 from stockledger.metrics import MOVEMENTS
 from stockledger.service import idempotency, low_stock, organizations, settings, tracking, write_queue
 from stockledger.service.context import Actor
@@ -91,7 +99,10 @@ async def apply_locked(
     for offset, change in enumerate(changes):
         for location in (change.from_location, change.to_location):
             seq_by_key[(location, change.product_uuid, change.variant_uuid)] = first_seq + offset
-    changed = await balances.apply_deltas(conn, actor.org, net_deltas(changes), seq_by_key, at_ms)
+    deltas = net_deltas(changes)
+    check_net_changes(changes, deltas, source)
+    changed = await balances.apply_deltas(conn, actor.org, deltas, seq_by_key, at_ms)
+    check_balance_range(changes, changed, source)
     await settings.check_negative_stock(conn, actor.org, changes, changed, all_locations, source.value)
     recorded = movements.plan(changes, first_seq)
     to_emit = _balance_changed(actor, changed, all_locations, external_uuid, at_ms)
@@ -272,8 +283,9 @@ def _validate(put: _Put, all_locations: list[Location], tracked: set[str]) -> Lo
 
 
 class _Alone(Exception):
-    """The batch cannot be applied as one (its products are too many for one read, or a statement
-    failed): it is rolled back and its PUTs run one transaction each."""
+    """The batch cannot be applied as one (its products are too many for one read, a statement
+    failed, or a PUT would take a balance out of range): it is rolled back and its PUTs run one
+    transaction each."""
 
 
 async def _put_batch_or_alone(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
@@ -295,9 +307,9 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     itself does not change), one balance upsert with the summed deltas, one read of low-stock alerts
     (only when the organization has any), one ledger + events statement. A PUT that is refused
     (validation, negative stock, its Idempotency-Key taken) is answered with its error and leaves no
-    trace, not even a sequence number. Each accepted PUT's
-    (before, after) per balance follows from the upsert's result: before the batch = after − the
-    batch's net delta, then each PUT's own deltas in order.
+    trace, not even a sequence number; one that takes a balance out of range sends the batch alone.
+    Each accepted PUT's (before, after) per balance follows from the upsert's result: before the
+    batch = after − the batch's net delta, then each PUT's own deltas in order.
     """
     org = puts[0].actor.org
     total = sum(len(p.changes) for p in puts)
@@ -312,9 +324,13 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     valid: list[tuple[int, Location, dict[BalanceKey, int]]] = []
     for i, put in enumerate(puts):
         try:
-            valid.append((i, _validate(put, all_locations, prelude.tracked), net_deltas(put.changes)))
+            at = _validate(put, all_locations, prelude.tracked)
+            own = net_deltas(put.changes)
+            check_net_changes(put.changes, own, Source.API)
         except ServiceError as exc:
             outcomes[i] = exc
+        else:
+            valid.append((i, at, own))
 
     # Balances to know before writing: STORE-type ones a PUT lowers (negative-stock policy), and the
     # ones an answer shows that its PUT does not change.
@@ -365,6 +381,8 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
         for key, delta in own.items():
             deltas[key] = deltas.get(key, 0) + delta
     deltas = dict(sorted(deltas.items()))  # the fixed lock order
+    if max(map(abs, deltas.values())) > MAX_NET_CHANGE_UNITS:
+        raise _Alone  # the PUTs' sum is more than one upsert may add: each is checked on its own
     after_batch = await balances.apply_deltas(conn, org, deltas, seq_by_key, at_ms)
 
     # Each PUT's (before, after) per balance and its answer, in arrival order.
@@ -374,6 +392,8 @@ async def _put_batch(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
     for i, at, own in accepted:
         changed: dict[BalanceKey, tuple[int, int]] = {}
         for key, delta in own.items():
+            if leaves_range(running[key], running[key] + delta):
+                raise _Alone  # rolled back; alone, this PUT is refused (400) and the others apply
             changed[key] = (running[key], running[key] + delta)
             running[key] += delta
             touched.add(key)

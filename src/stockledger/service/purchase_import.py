@@ -6,10 +6,9 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from stockledger.domain.errors import ServiceError
+from stockledger.exact_json import loads_exact
 from stockledger.service.purchases import Channel, record
 from stockledger.store.db import Database
 
@@ -23,10 +22,6 @@ class ImportSummary:
     applied_lines: int = 0
     skipped_lines: Counter[str] = field(default_factory=Counter)
     invalid: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _not_json(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
 
 
 def _reason(error: ServiceError) -> str:
@@ -54,7 +49,7 @@ async def replay(
             if not line.strip():
                 continue
             try:
-                document = json.loads(line, parse_float=Decimal, parse_constant=_not_json)
+                document = loads_exact(line)
             except json.JSONDecodeError as exc:
                 summary.invalid.append((number, f"malformed JSON: {exc.msg}"))
                 continue

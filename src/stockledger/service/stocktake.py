@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
+from stockledger.domain.text import has_nul, without_nul
 from stockledger.service import counts, organizations
 from stockledger.service.backoffice import pick_store
 from stockledger.service.context import Actor
@@ -64,6 +65,9 @@ def parse_csv(data: bytes) -> Parsed:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         parsed.file_error = "The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again."
+        return parsed
+    if has_nul(text):  # a binary file (a workbook, UTF-16 text): no cell of a CSV holds one
+        parsed.file_error = "The file holds NUL characters, so it is not CSV text. Save it as CSV (UTF-8)."
         return parsed
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in many locales save ";"-separated "CSV": the header line tells which one it is.
@@ -154,6 +158,7 @@ class Upload:
 async def upload(db: Database, actor: Actor, store_uuid: str | None, filename: str, data: bytes) -> Upload:
     """Parse and check the file against the catalog and the store; keep it only when every row is good."""
     parsed = parse_csv(data)
+    filename = without_nul(filename)  # shown on the preview, never looked up
     if parsed.file_error:
         return Upload(None, 0, parsed.errors, parsed.file_error)
     await organizations.ensure(db, actor.org)

@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.movements import BalanceKey
+from stockledger.domain.quantity import MAX_NET_CHANGE_UNITS
 from stockledger.store.sql import chunked, upsert
 from stockledger.store.tables import balances, products
 
@@ -39,6 +40,8 @@ async def apply_deltas(
     """
     if not deltas:
         return {}
+    # The service refused larger changes: the sum with any in-range balance fits a BIGINT.
+    assert max(map(abs, deltas.values())) <= MAX_NET_CHANGE_UNITS
     rows = [
         {
             "org_uuid": org,

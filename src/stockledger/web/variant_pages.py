@@ -15,6 +15,7 @@ from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
+from stockledger.domain.text import has_nul
 from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
 from stockledger.store.ui_queries import VariantNames
@@ -209,6 +210,8 @@ def _check_form(values: dict[str, str], stores: list[Any]) -> tuple[dict[str, st
             errors["to_location"] = "Choose another store than the one the stock leaves."
     if len(values["reference"]) > MAX_REFERENCE_LEN:
         errors["reference"] = f"Keep the reference under {MAX_REFERENCE_LEN} characters."
+    elif has_nul(values["reference"]):
+        errors["reference"] = "The reference cannot hold the NUL character (U+0000)."
     return errors, quantity
 
 
