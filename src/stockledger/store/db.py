@@ -127,14 +127,15 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=300,
-            # One hand-off to the connection's thread per statement (see sqlite_driver).
-            async_creator=sqlite_driver.async_creator(url, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000),
+            # One hand-off to the connection's thread per statement (see sqlite_driver). Without an
+            # isolation level sqlite3 opens no transaction of its own: BEGIN IMMEDIATE is ours to emit.
+            async_creator=sqlite_driver.async_creator(
+                url, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            ),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Take transaction control from the driver so BEGIN IMMEDIATE is ours to emit.
-            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
