@@ -22,7 +22,7 @@ from stockledger.api import (
     subscriptions,
     token,
 )
-from stockledger.api.idempotency import Idempotency
+from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     )
     app.state.stockledger = AppState(settings, database, secret, verifier_for(settings, secret), limiter)
     errors.install(app)
+    app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its
     # routes: the inventory routes (PUT /organizations/{org}/inventory above all) come first. No
     # path of the two routers they pass can match theirs (tests/api/test_ops.py), so no answer

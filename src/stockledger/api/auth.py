@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
 
+from stockledger.api import idempotency
 from stockledger.api.state import app_state
 from stockledger.domain.errors import forbidden, unauthenticated
 from stockledger.domain.ids import canonical_uuid
@@ -40,7 +41,8 @@ def check_org(actor: Actor, org_param: str | None) -> None:
 
 
 def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
-    """A dependency: authenticated caller with every one of `scopes`, allowed on the path's `{org}`."""
+    """A dependency: authenticated caller with every one of `scopes`, allowed on the path's `{org}`,
+    within the organization's rate limit; then the request's Idempotency-Key (a replay answers here)."""
 
     async def dependency(request: Request) -> Actor:
         actor = await authenticate(request)
@@ -49,6 +51,7 @@ def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
         missing = [s for s in scopes if s not in actor.scopes]
         if missing:
             raise forbidden(f"Missing scope {' '.join(missing)}")
+        await idempotency.admit(request, actor.org)  # last: a replay is for admitted callers only
         return actor
 
     return dependency
