@@ -274,3 +274,12 @@ stocktakes = Table(
     Column("applied_ms", BigInteger, nullable=True),
     Index("ix_stocktakes_created", "created_ms"),
 )
+
+# Readiness (GET /readyz) proves the database accepts writes by committing a row here and deleting it
+# in the same transaction: the table stays empty, so exports and imports never see it.
+write_probes = Table(
+    "write_probes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),
+)
