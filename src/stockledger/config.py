@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from stockledger.private_files import private_dir
+
 # Names of every setting the service reads; anything else with the prefix is likely a typo.
 KNOWN_VARIABLES = frozenset(
     {
@@ -154,7 +156,7 @@ class Settings:
                     f"The secret file {path} is readable by others (mode {mode:o}); run chmod 600 on it."
                 )
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         value = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

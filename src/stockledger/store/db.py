@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
 
 T = TypeVar("T")
@@ -78,6 +79,14 @@ def after_commit_here(hook: Callable[[], None]) -> bool:
     return True
 
 
+def prepare_sqlite_file(url: str) -> None:
+    """Before the first connection to a SQLite URL: the file exists, private (0600, its directory
+    0700 when created here), as do its -wal and -shm files, which SQLite creates with its mode."""
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        private_sqlite_file(Path(path))
+
+
 DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
 
 
@@ -109,9 +118,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.known_orgs: set[str] = set()  # organizations whose system locations exist
         if self.is_sqlite:
-            path = url.split(":///", 1)[1] if ":///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(url)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
             self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=4)
         else:
