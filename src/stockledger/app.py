@@ -30,6 +30,7 @@ from stockledger.config import Settings
 from stockledger.service import low_stock as low_stock_service
 from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database, pool_size_for
+from stockledger.store.key_status import KeyStatus
 
 DESCRIPTION = (
     "Self-hosted inventory service, wire-compatible with the Zettle Inventory API and its Pusher "
@@ -85,7 +86,9 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )
-    app.state.stockledger = AppState(settings, database, secret, verifier_for(settings, secret), limiter)
+    app.state.stockledger = AppState(
+        settings, database, secret, verifier_for(settings, secret), limiter, KeyStatus(database)
+    )
     errors.install(app)
     app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its

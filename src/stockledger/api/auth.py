@@ -25,10 +25,15 @@ async def authenticate(request: Request) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("Missing bearer token")
+    state = app_state(request)
     try:
-        principal = await app_state(request).verifier.verify(token.strip())
+        principal = await state.verifier.verify(token.strip())
     except TokenError as exc:
         raise unauthenticated(str(exc)) from None
+    # A token exchanged for an API key lives only as long as the key: its state is read on every
+    # request, so a revocation ends the token at once in every process.
+    if principal.key_id is not None and not await state.key_status.active(principal.key_id, principal.org):
+        raise unauthenticated("The API key this token was issued for is revoked or unknown")
     return Actor(principal.org, principal.sub, principal.client_id, principal.scopes)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
+from stockledger.store.side_reads import SideReader
 
 T = TypeVar("T")
 log = logging.getLogger("stockledger.db")
@@ -126,6 +127,19 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
             )
             self.read_engine = self.write_engine
+        self._side_reader: SideReader | None = None
+
+    def side_reader(self) -> SideReader:
+        """The connection of this database kept for single-statement reads outside transactions
+        (one more connection per process, opened on first use)."""
+        if self._side_reader is None:
+            engine = (
+                self._sqlite_engine(self.url, immediate=False, pool_size=1)
+                if self.is_sqlite
+                else create_async_engine(self.url, pool_size=1, max_overflow=0)
+            )
+            self._side_reader = SideReader(engine)
+        return self._side_reader
 
     @staticmethod
     def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
@@ -194,6 +208,9 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
+        if self._side_reader is not None:
+            await self._side_reader.close()
+            self._side_reader = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
