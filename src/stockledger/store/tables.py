@@ -288,3 +288,17 @@ write_probes = Table(
     Column("id", String(32), primary_key=True),
     Column("at_ms", BigInteger, nullable=False),
 )
+
+# Back-office sessions (web/session.py): the signed cookie names one of these rows, so signing out
+# (deleting the row) ends the session on the server, whatever copies of the cookie exist. `id` is
+# the SHA-256 of the cookie's session id: the table alone cannot be turned into a cookie.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("org_uuid", String(UUID_LEN), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_ui_sessions_expires", "expires_ms"),
+)
