@@ -22,7 +22,7 @@ from stockledger.api import (
     subscriptions,
     token,
 )
-from stockledger.api.idempotency import Idempotency
+from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
@@ -30,6 +30,7 @@ from stockledger.config import Settings
 from stockledger.service import low_stock as low_stock_service
 from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database, pool_size_for
+from stockledger.store.key_status import KeyStatus
 
 DESCRIPTION = (
     "Self-hosted inventory service, wire-compatible with the Zettle Inventory API and its Pusher "
@@ -85,8 +86,11 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )
-    app.state.stockledger = AppState(settings, database, secret, verifier_for(settings, secret), limiter)
+    app.state.stockledger = AppState(
+        settings, database, secret, verifier_for(settings, secret), limiter, KeyStatus(database)
+    )
     errors.install(app)
+    app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its
     # routes: the inventory routes (PUT /organizations/{org}/inventory above all) come first. No
     # path of the two routers they pass can match theirs (tests/api/test_ops.py), so no answer

@@ -25,6 +25,7 @@ from stockledger.config_check import (
     effective_settings,
 )
 from stockledger.domain.ids import canonical_uuid
+from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals
 from stockledger.store import apikeys
@@ -288,7 +289,8 @@ def export_command(
         db = Database(settings.effective_database_url(), pool_size=1)
         lines = 0
         # A CLI process: nothing else runs on this event loop, so blocking file I/O is fine here.
-        handle = sys.stdout.buffer if file == "-" else open(file, "wb")  # noqa: ASYNC230
+        # The export holds secrets (signing keys, purchase connection keys): readable by its owner only.
+        handle = sys.stdout.buffer if file == "-" else open_private_for_writing(Path(file))
         try:
 
             async def work(conn: AsyncConnection) -> None:

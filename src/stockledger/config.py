@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stockledger.private_files import private_dir
+
 ENV_PREFIX = "STOCKLEDGER_"
 DEFAULT_MAX_CHANGES = 1000
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # spec §3: 5 MB
@@ -115,7 +117,7 @@ class Settings(BaseSettings):
                     f"The secret file {path} is readable by others (mode {mode:o}); run chmod 600 on it."
                 )
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         value = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

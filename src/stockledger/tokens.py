@@ -1,7 +1,10 @@
 """Access tokens and API keys: minting and verifying the JWTs of spec §2.
 
 Access tokens and API keys are HS256 JWTs signed with the server secret. They are told apart by
-the `token_use` claim, so an API key can never be used as an access token (nor the reverse).
+the `token_use` claim, so an API key can never be used as an access token (nor the reverse). An
+access token exchanged for an API key names it (`api_key_id`): it is refused once the key is
+revoked (api/auth.py reads the key's state on every request). Tokens minted by `stockledger token`
+name no key and live until they expire.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jwt
@@ -22,6 +25,7 @@ ACCESS_TOKEN_TTL_S = 7200  # Zettle's access tokens live two hours
 DEFAULT_SCOPES = "READ:PRODUCT WRITE:PRODUCT READ:PURCHASE WRITE:PURCHASE"
 TOKEN_USE_ACCESS = "access"
 TOKEN_USE_API_KEY = "api_key"
+API_KEY_CLAIM = "api_key_id"  # in an access token: the API key it was exchanged for
 
 
 class TokenError(Exception):
@@ -34,6 +38,7 @@ class Principal:
     sub: str
     scopes: frozenset[str]
     client_id: str | None
+    key_id: str | None = None  # the API key the token was exchanged for (revocable), if any
 
 
 def parse_ttl(text: str) -> int:
@@ -54,7 +59,10 @@ def mint_access_token(
     client_id: str | None = None,
     ttl_s: int = ACCESS_TOKEN_TTL_S,
     now_s: int | None = None,
+    key_id: str | None = None,
 ) -> str:
+    """An access token; `key_id` names the API key it is exchanged for (POST /token), so revoking
+    the key ends the token too."""
     issued = int(time.time()) if now_s is None else now_s
     claims: dict[str, Any] = {
         "sub": sub or str(uuid.uuid4()),
@@ -65,6 +73,8 @@ def mint_access_token(
         "exp": issued + ttl_s,
         "token_use": TOKEN_USE_ACCESS,
     }
+    if key_id is not None:
+        claims[API_KEY_CLAIM] = key_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -103,7 +113,13 @@ def verify_access_token_expiry(secret: str, token: str) -> tuple[Principal, int]
     claims = _decode(secret, token, ["exp", "sub", "org"])
     if claims.get("token_use", TOKEN_USE_ACCESS) != TOKEN_USE_ACCESS:
         raise TokenError("not an access token")
-    return principal_from_claims(claims), int(claims["exp"])
+    principal = principal_from_claims(claims)
+    key_id = claims.get(API_KEY_CLAIM)
+    if key_id is not None:
+        if not isinstance(key_id, str) or not key_id:
+            raise TokenError("token names an invalid API key")
+        principal = replace(principal, key_id=key_id)
+    return principal, int(claims["exp"])
 
 
 def principal_from_claims(

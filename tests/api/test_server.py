@@ -41,6 +41,9 @@ def server(tmp_path: Path) -> Iterator[WalkthroughServer]:
 def test_seed_walkthrough_over_a_real_socket_then_clean_stop(server: WalkthroughServer) -> None:
     secret_file = server.data_dir / "secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+    for name in ("stockledger.db", "stockledger.db-wal", "stockledger.db-shm"):  # held open by the server
+        assert stat.S_IMODE((server.data_dir / name).stat().st_mode) == 0o600, name
     org = "0b9a7d1e-3c55-4c1f-9c7a-5f0e2b6a1d10"
     token = mint_access_token(secret_file.read_text().strip(), org=org)
     headers = {"Authorization": f"Bearer {token}"}

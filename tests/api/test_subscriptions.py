@@ -118,10 +118,23 @@ async def test_a_used_uuid_is_refused_with_subscription_already_exist(api: Api, 
         again = await api.post(BASE, json=body_for(receiver, uuid=body["uuid"].upper()))
         assert again.status_code == 400
         assert again.json()["errorType"] == "SUBSCRIPTION_ALREADY_EXIST"
-        elsewhere = await other_api.post(BASE, json=body_for(receiver, uuid=body["uuid"]))
-        assert elsewhere.status_code == 400
-        assert elsewhere.json()["errorType"] == "SUBSCRIPTION_ALREADY_EXIST"
     assert len((await api.get(BASE)).json()) == 1
+
+
+async def test_another_organizations_uuid_is_neither_revealed_nor_blocked(api: Api, other_api: Api) -> None:
+    """UUIDs are unique per organization: another merchant's UUID answers as any new UUID would."""
+    async with running_receiver() as receiver:
+        body = body_for(receiver)
+        mine = await api.post(BASE, json=body)
+        assert mine.status_code == 200
+        theirs = await other_api.post(BASE, json=body_for(receiver, uuid=body["uuid"]))
+        assert theirs.status_code == 200, theirs.text
+        assert theirs.json()["uuid"] == body["uuid"]
+        assert theirs.json()["signingKey"] != mine.json()["signingKey"]
+    assert [s["signingKey"] for s in (await api.get(BASE)).json()] == [mine.json()["signingKey"]]
+    assert [s["signingKey"] for s in (await other_api.get(BASE)).json()] == [theirs.json()["signingKey"]]
+    assert (await other_api.delete(f"{BASE}/{body['uuid']}")).status_code == 204
+    assert [s["uuid"] for s in (await api.get(BASE)).json()] == [body["uuid"]]
 
 
 async def test_empty_event_names_subscribes_to_every_event(api: Api) -> None:

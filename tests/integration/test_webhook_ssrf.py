@@ -61,6 +61,15 @@ def resolving_to(answers: dict[str, list[str]]) -> destinations.Resolver:
     return resolve
 
 
+def assert_reveals_no_address(text: str, address: str) -> None:
+    """A refusal says only that the destination is not public: never the address a name resolved to
+    (an internal address is information about the server's network)."""
+    import ipaddress
+
+    forms = {address, str(ipaddress.ip_address(address)), str(ipaddress.ip_address(address).exploded)}
+    assert not any(form in text for form in forms), text
+
+
 def subscription_body(destination: str) -> dict[str, Any]:
     return {
         "uuid": new_uuid(),
@@ -90,6 +99,7 @@ async def test_creating_a_subscription_to_a_private_address_is_refused(
         assert response.status_code == 400, (url, response.text)
         assert response.json()["errorType"] == "DESTINATION_NOT_ACCESSIBLE"
         assert "not a public address" in response.json()["developerMessage"]
+        assert_reveals_no_address(response.text, address)
     assert strict.requests == [], "no test message was sent"
     assert (await api.get(BASE)).json() == []
 
@@ -178,6 +188,7 @@ async def test_a_subscription_whose_name_turns_private_is_not_delivered_and_stay
     (entry,) = await hooks.log(api, created.json()["uuid"])
     assert entry["state"] == "PENDING" and entry["attempts"] == 1
     assert entry["lastStatus"].startswith("blocked:") and "not a public address" in entry["lastStatus"]
+    assert_reveals_no_address(entry["lastStatus"], "169.254.169.254")
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "::ffff:10.0.0.1"])
@@ -195,6 +206,8 @@ async def test_moving_a_subscription_to_a_private_address_is_refused(
     for url in (literal_url(address), "https://inside.example.com/hook"):
         response = await api.put(f"{BASE}/{sub}", json={"destination": url})
         assert response.status_code == 400, (url, response.text)
+        assert "not a public address" in response.json()["developerMessage"]
+        assert_reveals_no_address(response.text, address)
     (listed,) = (await api.get(BASE)).json()
     assert listed["destination"] == "https://hooks.example.com/hook"
     assert len(strict.requests) == 1  # only the creation's test message

@@ -50,10 +50,10 @@ class Hooks:
     created: list[str] = field(default_factory=list)
 
     async def subscribe(
-        self, api: Api, receiver: Receiver, events: list[str] | None = None
+        self, api: Api, receiver: Receiver, events: list[str] | None = None, uuid: str | None = None
     ) -> dict[str, Any]:
         body = {
-            "uuid": new_uuid(),
+            "uuid": uuid or new_uuid(),
             "transportName": "WEBHOOK",
             "eventNames": events if events is not None else [],
             "destination": receiver.url,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store import apikeys
@@ -99,6 +102,26 @@ async def test_sign_out_needs_the_csrf_token_and_ends_the_session(ui: Ui) -> Non
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/signin"
     assert (await ui.client.get("/ui/stock")).status_code == 303
+
+
+async def test_a_session_cookie_kept_from_before_sign_out_no_longer_works(ui: Ui, app: Any) -> None:
+    """Sign-out ends the session on the server: a copy of the cookie (another tab, a stolen cookie,
+    a browser that ignores the deletion) is refused afterwards, while other sessions go on."""
+    stolen = ui.client.cookies.get("stockledger_session")
+    assert stolen
+    second = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=str(ui.client.base_url))
+    async with second:
+        assert (await sign_in(second, ui.key)).status_code == 303  # the same key, another browser
+        token = await ui.csrf()
+        assert (await ui.client.post("/ui/signout", data={"csrf_token": token})).status_code == 303
+        replayed = await ui.client.get("/ui/stock", cookies={"stockledger_session": stolen})
+        assert replayed.status_code == 303
+        assert replayed.headers["location"].startswith("/ui/signin")
+        forged = await ui.client.post(
+            "/ui/signout", data={"csrf_token": token}, cookies={"stockledger_session": stolen}
+        )
+        assert forged.status_code == 303 and forged.headers["location"].startswith("/ui/signin")
+        assert (await second.get("/ui/stock")).status_code == 200  # only the signed-out session ended
 
 
 async def test_the_session_acts_with_the_keys_scopes(api: Api, db: Database) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
 
+from stockledger.api import idempotency
 from stockledger.api.state import app_state
 from stockledger.domain.errors import forbidden, unauthenticated
 from stockledger.domain.ids import canonical_uuid
@@ -24,10 +25,15 @@ async def authenticate(request: Request) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("Missing bearer token")
+    state = app_state(request)
     try:
-        principal = await app_state(request).verifier.verify(token.strip())
+        principal = await state.verifier.verify(token.strip())
     except TokenError as exc:
         raise unauthenticated(str(exc)) from None
+    # A token exchanged for an API key lives only as long as the key: its state is read on every
+    # request, so a revocation ends the token at once in every process.
+    if principal.key_id is not None and not await state.key_status.active(principal.key_id, principal.org):
+        raise unauthenticated("The API key this token was issued for is revoked or unknown")
     return Actor(principal.org, principal.sub, principal.client_id, principal.scopes)
 
 
@@ -40,7 +46,8 @@ def check_org(actor: Actor, org_param: str | None) -> None:
 
 
 def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
-    """A dependency: authenticated caller with every one of `scopes`, allowed on the path's `{org}`."""
+    """A dependency: authenticated caller with every one of `scopes`, allowed on the path's `{org}`,
+    within the organization's rate limit; then the request's Idempotency-Key (a replay answers here)."""
 
     async def dependency(request: Request) -> Actor:
         actor = await authenticate(request)
@@ -49,6 +56,7 @@ def requires(*scopes: str) -> Callable[[Request], Awaitable[Actor]]:
         missing = [s for s in scopes if s not in actor.scopes]
         if missing:
             raise forbidden(f"Missing scope {' '.join(missing)}")
+        await idempotency.admit(request, actor.org)  # last: a replay is for admitted callers only
         return actor
 
     return dependency

@@ -1,31 +1,88 @@
 """The Idempotency-Key middleware (spec §8): one place for every write endpoint, present and future.
 
-A non-GET request carrying `Idempotency-Key` under an authenticated organization is answered from
-the stored response when its key was used within 24 h (same method, path and body → the stored
-status and body with `Idempotent-Replayed: true`; anything else → 409 IDEMPOTENCY_KEY_REUSED).
-Otherwise it runs with the key claimed by its first write transaction (service/idempotency.py).
+A non-GET request carrying `Idempotency-Key` runs with the key attached (`_pending`). Its route's
+access check (`api/auth.requires`, the subscriptions' `subscriber`) authenticates the caller,
+checks the organization in the path, the rate limit and the route's scope, and only then calls
+`admit`: a key used within 24 h answers from the stored response (same method, path and body →
+the stored status and body with `Idempotent-Replayed: true`; anything else → 409
+IDEMPOTENCY_KEY_REUSED), so a replay is refused to whoever the route itself would refuse.
+Otherwise the request runs with the key claimed by its first write transaction
+(service/idempotency.py), and its answer is stored here once it committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
+from dataclasses import dataclass
 
+from fastapi import Request
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockledger.api.responses import error_response
-from stockledger.api.state import AppState
+from stockledger.api.state import AppState, app_state
 from stockledger.domain.errors import ServiceError, Violation, validation_error
 from stockledger.service import idempotency, organizations
 from stockledger.store.db import Database, write_claim
 from stockledger.store.idempotency import StoredKey
-from stockledger.tokens import TokenError
 
 log = logging.getLogger("stockledger.idempotency")
 HEADER = b"idempotency-key"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class _Pending:
+    """The request's key and what its fingerprint is made of, until its route admits it."""
+
+    method: str
+    path: str
+    body: bytes
+    claim: idempotency.Claim
+
+
+_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("idempotency_key", default=None)
+
+
+class Replay(Exception):
+    """The key was used before: this stored answer (or conflict) is the request's answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("idempotent replay")
+        self.response = response
+
+
+async def replay_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replay)
+    return exc.response
+
+
+async def admit(request: Request, org: str) -> None:
+    """Called by a route's access check once the caller may use the route on `org`: the request's
+    key (if any) becomes the organization's. Raises `Replay` when the key was used before."""
+    pending = _pending.get()
+    if pending is None or pending.claim.org is not None:
+        return
+    key = pending.claim.key
+    if not 1 <= len(key) <= idempotency.MAX_KEY_LEN:
+        raise validation_error(
+            [Violation("Idempotency-Key", f"must be 1 to {idempotency.MAX_KEY_LEN} characters")]
+        )
+    fingerprint = idempotency.fingerprint(pending.method, _normalised_path(pending.path, org), pending.body)
+    db = app_state(request).db
+    await organizations.ensure(db, org)  # before the claim: creating the org is not the effect
+    stored = await idempotency.lookup(db, org, key)
+    if stored is not None:
+        if stored.status is None and stored.fingerprint == fingerprint:
+            # Committed by a concurrent request whose answer is being stored right now (or was
+            # lost): wait for it like a duplicate that met the key in its own transaction.
+            raise Replay(await _duplicate_answer(db, org, key, fingerprint))
+        raise Replay(_stored_answer(stored, fingerprint))
+    pending.claim.admit(org, fingerprint)
 
 
 class Idempotency:
@@ -38,52 +95,36 @@ class Idempotency:
         if scope["type"] != "http" or scope["method"] in READ_METHODS or key is None:
             await self.app(scope, receive, send)
             return
-        state: AppState = scope["app"].state.stockledger
-        org = await _organization(state, scope)
-        if org is None:  # unauthenticated: the route answers 401 (and nothing can be written)
-            await self.app(scope, receive, send)
-            return
-        if not 1 <= len(key) <= idempotency.MAX_KEY_LEN:
-            error = validation_error(
-                [Violation("Idempotency-Key", f"must be 1 to {idempotency.MAX_KEY_LEN} characters")]
-            )
-            await error_response(error)(scope, receive, send)
-            return
         try:
             body = await _read_body(receive)
         except HTTPException as exc:
             error = ServiceError(str(exc.detail), exc.status_code, "PAYLOAD_TOO_LARGE")
             await error_response(error)(scope, receive, send)
             return
-        path = _normalised_path(scope["path"], org)
-        fingerprint = idempotency.fingerprint(scope["method"], path, body)
-        db = state.db
-        await organizations.ensure(db, org)  # before the claim: creating the org is not the effect
-        await self._purge_now_and_then(state)
-        stored = await idempotency.lookup(db, org, key)
-        if stored is not None:
-            if stored.status is None and stored.fingerprint == fingerprint:
-                # Committed by a concurrent request whose answer is being stored right now (or was
-                # lost): wait for it like a duplicate that met the key in its own transaction.
-                await _answer_duplicate(db, org, key, fingerprint, scope, receive, send)
-            else:
-                await _answer_stored(stored, fingerprint, scope, receive, send)
-            return
-        claim = idempotency.Claim(org, key, fingerprint)
+        claim = idempotency.Claim(key)
         captured = _Captured()
-        token = write_claim.set(claim)
+        pending_token = _pending.set(_Pending(scope["method"], scope["path"], body, claim))
+        claim_token = write_claim.set(claim)
         try:
             await self.app(scope, _replaying(body, receive), captured.send)
         finally:
-            write_claim.reset(token)
-        if claim.taken:
-            await _answer_duplicate(db, org, key, fingerprint, scope, receive, send)
+            write_claim.reset(claim_token)
+            _pending.reset(pending_token)
+        org = claim.org
+        if org is None:  # not admitted (refused, replayed, or a route without keys): as it answered
+            await captured.replay(send)
             return
-        if claim.claimed:
-            await idempotency.store_response(
-                db, org, key, captured.status, captured.content_type, captured.body
-            )
-        await captured.replay(send)
+        state: AppState = scope["app"].state.stockledger
+        if claim.taken:
+            response = await _duplicate_answer(state.db, org, key, claim.fingerprint)
+            await response(scope, receive, send)
+        else:
+            if claim.claimed:
+                await idempotency.store_response(
+                    state.db, org, key, captured.status, captured.content_type, captured.body
+                )
+            await captured.replay(send)
+        await self._purge_now_and_then(state)
 
     async def _purge_now_and_then(self, state: AppState) -> None:
         now = idempotency.clock()
@@ -118,61 +159,43 @@ class _Captured:
             await send(message)
 
 
-async def _answer_stored(
-    stored: StoredKey, fingerprint: str, scope: Scope, receive: Receive, send: Send
-) -> None:
+def _stored_answer(stored: StoredKey, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
-        error = ServiceError(
-            "Idempotency-Key was already used with another request (method, path or body)",
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
+        return error_response(
+            ServiceError(
+                "Idempotency-Key was already used with another request (method, path or body)",
+                409,
+                "IDEMPOTENCY_KEY_REUSED",
+            )
         )
-        await error_response(error)(scope, receive, send)
-        return
     if stored.status is None:
-        error = ServiceError(
-            "A request with this Idempotency-Key was applied but its answer is not available "
-            "(still in progress, or lost); read the current state instead of retrying",
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
+        return error_response(
+            ServiceError(
+                "A request with this Idempotency-Key was applied but its answer is not available "
+                "(still in progress, or lost); read the current state instead of retrying",
+                409,
+                "IDEMPOTENCY_KEY_REUSED",
+            )
         )
-        await error_response(error)(scope, receive, send)
-        return
-    headers = [(b"idempotent-replayed", b"true"), (b"content-length", str(len(stored.body or b"")).encode())]
+    response = Response(stored.body or b"", stored.status, {"idempotent-replayed": "true"})
     if stored.content_type is not None:
-        headers.append((b"content-type", stored.content_type.encode("latin-1")))
-    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
-    await send({"type": "http.response.body", "body": stored.body or b""})
+        response.headers["content-type"] = stored.content_type
+    return response
 
 
-async def _answer_duplicate(
-    db: Database, org: str, key: str, fingerprint: str, scope: Scope, receive: Receive, send: Send
-) -> None:
-    """A concurrent request committed this key first: replay its answer once it is stored."""
+async def _duplicate_answer(db: Database, org: str, key: str, fingerprint: str) -> Response:
+    """A concurrent request committed this key first: its answer once it is stored."""
     deadline = time.monotonic() + idempotency.REPLAY_WAIT_S
     while True:
         stored = await idempotency.lookup(db, org, key)
         done = stored is not None and (stored.status is not None or stored.fingerprint != fingerprint)
         if stored is not None and (done or time.monotonic() >= deadline):
-            await _answer_stored(stored, fingerprint, scope, receive, send)
-            return
+            return _stored_answer(stored, fingerprint)
         if stored is None and time.monotonic() >= deadline:  # pragma: no cover - purged meanwhile
-            error = ServiceError("Idempotency-Key conflict, retry the request", 409, "IDEMPOTENCY_KEY_REUSED")
-            await error_response(error)(scope, receive, send)
-            return
+            return error_response(
+                ServiceError("Idempotency-Key conflict, retry the request", 409, "IDEMPOTENCY_KEY_REUSED")
+            )
         await asyncio.sleep(idempotency.REPLAY_POLL_S)
-
-
-async def _organization(state: AppState, scope: Scope) -> str | None:
-    header = _header(scope, b"authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    try:
-        principal = await state.verifier.verify(token.strip())
-    except TokenError:
-        return None
-    return principal.org
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -16,6 +16,7 @@ from stockledger.api.state import app_state
 from stockledger.metrics import OUTBOX_DEPTH
 from stockledger.store import deliveries
 from stockledger.store.migrate import current_revision, head_revision, is_known_revision
+from stockledger.store.readiness import probe_write
 
 router = APIRouter(tags=["Operations"])
 log = logging.getLogger("stockledger.ops")
@@ -41,7 +42,8 @@ async def healthz() -> Response:
 
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers and its schema is at the newest migration."""
+    """Ready when the database answers, its schema is at the newest migration (or a newer release's),
+    and it accepts a write (a row inserted and deleted in one committed transaction)."""
 
     async def check(conn: AsyncConnection) -> str | None:
         await conn.execute(text("SELECT 1"))
@@ -56,6 +58,12 @@ async def readyz(request: Request) -> Response:
         return json_response({"status": "migrations pending", "revision": revision, "head": head}, 503)
     # A revision this release does not know is a newer release's: during a rolling upgrade the
     # database is migrated first and the previous release keeps serving until it is replaced.
+    try:
+        await app_state(request).db.write(probe_write)
+    except Exception as exc:  # read-only, disk full, out of space for the log: every write would fail
+        reason = f"the database refuses writes ({type(exc).__name__})"
+        log.warning("not ready: the write probe failed", extra={"error": str(exc)[:200]})
+        return json_response({"status": "unavailable", "reason": reason}, 503)
     return json_response({"status": "ready", "revision": revision})
 
 

@@ -14,6 +14,7 @@ from stockledger.config import Settings
 from stockledger.jwks import JwksVerifier, Verifier
 from stockledger.shutdown import StopCallback
 from stockledger.store.db import Database
+from stockledger.store.key_status import KeyStatus
 from stockledger.tokens import LEEWAY_S, Principal, verify_access_token_expiry
 
 VERIFIED_TOKENS_CACHED = 4096  # least recently used tokens are dropped beyond this
@@ -26,8 +27,10 @@ class TokenVerifier:
     A token that verified is remembered (by its exact text, signature included) until it expires, so a
     client reusing its token is not re-verified on every request. Verification is stateless, so this
     accepts exactly what verifying again would: the signature and claims cannot change for the same
-    text, and the expiry is checked on every use with the same leeway. (API keys, the only revocable
-    credentials, are never bearer tokens: they are refused here and exchanged at POST /token.)"""
+    text, and the expiry is checked on every use with the same leeway. (API keys are never bearer
+    tokens: they are refused here and exchanged at POST /token. Whether the key an access token
+    names is still active is not a property of the text: `api/auth.authenticate` reads it from the
+    database on every use, outside this memory.)"""
 
     secret: str
     clock: Callable[[], float] = time.time  # the clock PyJWT checks `exp` against
@@ -70,6 +73,7 @@ class AppState:
     secret: str
     verifier: Verifier
     rate_limiter: RateLimiter
+    key_status: KeyStatus  # is the API key behind an access token still active (read per request)
     # Run by the lifespan on shutdown, after in-flight requests finished and before the database
     # closes: background tasks (e.g. a webhook dispatcher) register here to stop claiming work.
     stop_callbacks: list[StopCallback] = field(default_factory=list)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
+from stockledger.api import idempotency
 from stockledger.api.auth import READ_PRODUCT, READ_PURCHASE, authenticate, check_org
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
@@ -56,8 +57,10 @@ async def subscriber(request: Request) -> Actor:
     (each event subscribed to is then checked against its own scope)."""
     actor = await authenticate(request)
     check_org(actor, request.path_params.get("org"))
+    app_state(request).rate_limiter.check(actor.org)
     if not actor.scopes & {READ_PRODUCT, READ_PURCHASE}:
         raise forbidden(f"Missing scope {READ_PRODUCT} or {READ_PURCHASE}")
+    await idempotency.admit(request, actor.org)  # last: a replay is for admitted callers only
     return actor
 
 

@@ -45,7 +45,12 @@ async def token(
     if record is None or record.revoked_ms is not None or record.org_uuid != claims["org"]:
         return _oauth_error("invalid_grant", "the API key is unknown or revoked")
     access = mint_access_token(
-        state.secret, org=record.org_uuid, sub=record.sub, scopes=record.scopes, client_id=client_id
+        state.secret,
+        org=record.org_uuid,
+        sub=record.sub,
+        scopes=record.scopes,
+        client_id=client_id,
+        key_id=record.key_id,  # revoking the key ends this token too (api/auth.authenticate)
     )
     return json_response({"access_token": access, "expires_in": ACCESS_TOKEN_TTL_S})
 

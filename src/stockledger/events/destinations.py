@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 # NAT64 well-known prefix: its addresses embed an IPv4 address that must be checked as well.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+NOT_PUBLIC = "the destination is not a public address"
+log = logging.getLogger("stockledger.webhooks")
 
 
 class DestinationBlocked(Exception):
@@ -100,14 +105,17 @@ async def pin(url: str, allow_private: bool) -> Target:
     else:
         try:
             found = await resolve(host, port)
-        except OSError as exc:
-            raise DestinationBlocked(f"cannot resolve {host}: {exc}") from None
+        except OSError:
+            raise DestinationBlocked(f"cannot resolve {host}") from None
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
     if not addresses:
-        raise DestinationBlocked(f"{host} resolves to no address")
+        raise DestinationBlocked(f"cannot resolve {host}")
     for address in addresses:
         if not is_public(address):
-            raise DestinationBlocked(f"{host} resolves to {address}, which is not a public address")
+            # Only that it is not public: the address a name resolves to describes the server's
+            # network (an attacker probing names learns nothing). The operator's log has it.
+            log.info("webhook destination refused", extra={"host": host, "address": str(address)})
+            raise DestinationBlocked(NOT_PUBLIC)
     if literal is not None:
         return Target(parsed)
     chosen = addresses[0]

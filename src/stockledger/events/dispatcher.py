@@ -159,15 +159,16 @@ class Dispatcher:
             break
         last = attempts[-1]
         subscription = last.claimed.subscription_uuid
+        org = last.claimed.message.org_uuid
 
         async def record(conn: AsyncConnection) -> None:
             await deliveries.record_attempts(conn, attempts)
             await deliveries.release(conn, unsent)
             status = STATUS_ACTIVE if last.state == deliveries.DELIVERED else STATUS_FAILING
-            await subscriptions.set_status(conn, subscription, status, self.clock.now_ms())
+            await subscriptions.set_status(conn, org, subscription, status, self.clock.now_ms())
             if last.state == deliveries.FAILED:
                 # spec §7: a message that exhausts the schedule deletes its subscription.
-                await subscriptions.remove(conn, last.claimed.message.org_uuid, subscription)
+                await subscriptions.remove(conn, org, subscription)
 
         await self.db.write(record)
         if last.state == deliveries.FAILED:

@@ -52,21 +52,31 @@ class KeyTaken(ServiceError):
 
 @dataclass
 class Claim:
-    """One request's key, claimed by its first write transaction."""
+    """One request's key, claimed by its first write transaction.
 
-    org: str
+    It claims nothing until `admit` names the organization: only once the caller passed the route's
+    access checks (authentication, organization, rate limit, scope) is the key the organization's.
+    A request whose route never admits it runs as if it carried no key."""
+
     key: str
-    fingerprint: str
+    org: str | None = None
+    fingerprint: str = ""
     claimed: bool = False  # the key row committed with a write
     taken: bool = False  # another request holds the key: answer with its response
 
+    def admit(self, org: str, fingerprint: str) -> None:
+        self.org, self.fingerprint = org, fingerprint
+
     def wrap(self, work: Work[Any]) -> Work[Any]:
         """`work` preceded by claiming the key, in the same transaction (only the first write claims)."""
+        if self.org is None:
+            return work
+        org = self.org
 
         async def claiming(conn: AsyncConnection) -> Any:
             if self.claimed:
                 return await work(conn)
-            await orgs.lock(conn, self.org)  # the organization row first: the house lock order
+            await orgs.lock(conn, org)  # the organization row first: the house lock order
             if not await self.claim_locked(conn):
                 raise key_taken()
             result = await work(conn)
@@ -79,7 +89,9 @@ class Claim:
 
     async def claim_locked(self, conn: AsyncConnection) -> bool:
         """Insert the key in a transaction holding the organization lock; False (and `taken`) when some
-        request, this transaction included, already holds it."""
+        request, this transaction included, already holds it. True when not admitted (no key)."""
+        if self.org is None:
+            return True
         self.taken = not await keys.claim(conn, self.org, self.key, self.fingerprint, clock())
         return not self.taken
 

@@ -45,7 +45,7 @@ async def create(db: Database, deliverer: Deliverer, actor: Actor, body: dict[st
     sub_uuid = data.uuid
 
     async def used(conn: AsyncConnection) -> bool:
-        return await subscriptions.exists(conn, sub_uuid)
+        return await subscriptions.exists(conn, actor.org, sub_uuid)
 
     if await db.read(used):
         raise already_exists(sub_uuid)
@@ -147,7 +147,7 @@ async def redeliver(db: Database, actor: Actor, sub_uuid: str, message_uuid: str
     async def work(conn: AsyncConnection) -> str | None:
         if await subscriptions.get(conn, actor.org, sub_uuid) is None:
             return "subscription"
-        if not await deliveries.redeliver(conn, sub_uuid, message_uuid, now_ms()):
+        if not await deliveries.redeliver(conn, actor.org, sub_uuid, message_uuid, now_ms()):
             return "message"
         return None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.store.side_reads import SideReader
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import api_keys
 
@@ -46,3 +47,21 @@ async def list_all(conn: AsyncConnection, org: str | None = None) -> list[ApiKey
     if org:
         stmt = stmt.where(api_keys.c.org_uuid == org)
     return [ApiKeyRecord(*row) for row in (await conn.execute(stmt)).all()]
+
+
+async def states(reader: SideReader, key_ids: list[str]) -> dict[str, tuple[str, int | None]]:
+    """key id → (organization, revoked_ms) of the recorded keys among `key_ids`, read as committed
+    right now. Driver-level SQL on the side reader: one indexed lookup (the primary key), the cheapest
+    read there is, since every request with a key's access token makes it."""
+    if not key_ids:
+        return {}
+    if reader.is_sqlite:
+        marks = ", ".join("?" for _ in key_ids)
+        sql = f"SELECT key_id, org_uuid, revoked_ms FROM api_keys WHERE key_id IN ({marks})"  # noqa: S608 - placeholders only
+        rows = await reader.fetch(sql, key_ids)
+    else:
+        sql = "SELECT key_id, org_uuid, revoked_ms FROM api_keys WHERE key_id = ANY($1::varchar[])"
+        rows = await reader.fetch(sql, [key_ids])
+    return {
+        str(key_id): (str(org), None if revoked is None else int(revoked)) for key_id, org, revoked in rows
+    }

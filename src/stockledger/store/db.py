@@ -20,7 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
+from stockledger.store.side_reads import SideReader
 
 T = TypeVar("T")
 log = logging.getLogger("stockledger.db")
@@ -78,6 +80,14 @@ def after_commit_here(hook: Callable[[], None]) -> bool:
     return True
 
 
+def prepare_sqlite_file(url: str) -> None:
+    """Before the first connection to a SQLite URL: the file exists, private (0600, its directory
+    0700 when created here), as do its -wal and -shm files, which SQLite creates with its mode."""
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        private_sqlite_file(Path(path))
+
+
 DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
 
 
@@ -109,9 +119,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.known_orgs: set[str] = set()  # organizations whose system locations exist
         if self.is_sqlite:
-            path = url.split(":///", 1)[1] if ":///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(url)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
             self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=4)
         else:
@@ -119,6 +127,19 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
             )
             self.read_engine = self.write_engine
+        self._side_reader: SideReader | None = None
+
+    def side_reader(self) -> SideReader:
+        """The connection of this database kept for single-statement reads outside transactions
+        (one more connection per process, opened on first use)."""
+        if self._side_reader is None:
+            engine = (
+                self._sqlite_engine(self.url, immediate=False, pool_size=1)
+                if self.is_sqlite
+                else create_async_engine(self.url, pool_size=1, max_overflow=0)
+            )
+            self._side_reader = SideReader(engine)
+        return self._side_reader
 
     @staticmethod
     def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
@@ -188,6 +209,9 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
+        if self._side_reader is not None:
+            await self._side_reader.close()
+            self._side_reader = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -128,9 +128,14 @@ _CLAIMED_COLUMNS = (
     outbox.c.payload,
     outbox.c.timestamp,
 )
-_CLAIMED_FROM = deliveries.join(subscriptions, subscriptions.c.uuid == deliveries.c.subscription_uuid).join(
-    outbox, outbox.c.id == deliveries.c.outbox_id
-)
+_CLAIMED_FROM = deliveries.join(
+    subscriptions,
+    (subscriptions.c.org_uuid == deliveries.c.org_uuid)
+    & (subscriptions.c.uuid == deliveries.c.subscription_uuid),
+).join(outbox, outbox.c.id == deliveries.c.outbox_id)
+
+# A subscription is its organization and its UUID (UUIDs are unique per organization only).
+SubscriptionKey = tuple[str, str]
 
 
 def _claimed(r: Any) -> Claimed:
@@ -160,6 +165,7 @@ async def claim_due(
             or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
             ~exists().where(
                 earlier.c.subscription_uuid == deliveries.c.subscription_uuid,
+                earlier.c.org_uuid == deliveries.c.org_uuid,
                 earlier.c.state == PENDING,
                 earlier.c.outbox_id < deliveries.c.outbox_id,
             ),
@@ -172,7 +178,9 @@ async def claim_due(
     heads = (await conn.execute(stmt)).all()
     if not heads:
         return []
-    groups = {h.subscription_uuid: [_claimed(h)] for h in heads}
+    groups: dict[SubscriptionKey, list[Claimed]] = {
+        (h.org_uuid, h.subscription_uuid): [_claimed(h)] for h in heads
+    }
     if per_subscription > 1:
         await _add_followers(conn, groups, now_ms, per_subscription)
     ids = [c.delivery_id for group in groups.values() for c in group]
@@ -204,7 +212,7 @@ async def claim_due(
 
 
 async def _add_followers(
-    conn: AsyncConnection, groups: dict[str, list[Claimed]], now_ms: int, per_subscription: int
+    conn: AsyncConnection, groups: dict[SubscriptionKey, list[Claimed]], now_ms: int, per_subscription: int
 ) -> None:
     """Append to each group the pending deliveries after its head, in outbox order, while they are due
     and not leased (a message waiting for its retry time stops the group: order is per subscription)."""
@@ -212,28 +220,38 @@ async def _add_followers(
         select(
             deliveries.c.id,
             func.row_number()
-            .over(partition_by=deliveries.c.subscription_uuid, order_by=deliveries.c.outbox_id)
+            .over(
+                partition_by=[deliveries.c.org_uuid, deliveries.c.subscription_uuid],
+                order_by=deliveries.c.outbox_id,
+            )
             .label("rank"),
         )
-        .where(deliveries.c.subscription_uuid.in_(list(groups)), deliveries.c.state == PENDING)
+        # By UUID (the index's prefix), then each group by its organization as well, below.
+        .where(
+            deliveries.c.subscription_uuid.in_(sorted({sub for _org, sub in groups})),
+            deliveries.c.state == PENDING,
+        )
         .subquery()
     )
     stmt = (
         select(*_CLAIMED_COLUMNS, deliveries.c.next_attempt_ms, deliveries.c.lease_until_ms, ranked.c.rank)
         .select_from(_CLAIMED_FROM.join(ranked, ranked.c.id == deliveries.c.id))
         .where(ranked.c.rank > 1, ranked.c.rank <= per_subscription)
-        .order_by(deliveries.c.subscription_uuid, ranked.c.rank)
+        .order_by(outbox.c.org_uuid, deliveries.c.subscription_uuid, ranked.c.rank)
     )
-    stopped: set[str] = set()
+    stopped: set[SubscriptionKey] = set()
     for r in (await conn.execute(stmt)).all():
-        group = groups[r.subscription_uuid]
-        if r.subscription_uuid in stopped or len(group) + 1 != r.rank:
-            stopped.add(r.subscription_uuid)
+        key = (r.org_uuid, r.subscription_uuid)
+        group = groups.get(key)
+        if group is None:  # another organization's subscription with the same UUID: not claimed
+            continue
+        if key in stopped or len(group) + 1 != r.rank:
+            stopped.add(key)
             continue
         due = r.next_attempt_ms is not None and r.next_attempt_ms <= now_ms
         free = r.lease_until_ms is None or r.lease_until_ms <= now_ms
         if not (due and free):
-            stopped.add(r.subscription_uuid)
+            stopped.add(key)
             continue
         group.append(_claimed(r))
 
@@ -324,11 +342,15 @@ async def log_for(conn: AsyncConnection, org: str, sub_uuid: str, limit: int) ->
     ]
 
 
-async def redeliver(conn: AsyncConnection, sub_uuid: str, message_uuid: str, now_ms: int) -> bool:
+async def redeliver(conn: AsyncConnection, org: str, sub_uuid: str, message_uuid: str, now_ms: int) -> bool:
     """Queue the message for this subscription again, with a fresh retry schedule."""
     result = await conn.execute(
         update(deliveries)
-        .where(deliveries.c.subscription_uuid == sub_uuid, deliveries.c.message_uuid == message_uuid)
+        .where(
+            deliveries.c.org_uuid == org,
+            deliveries.c.subscription_uuid == sub_uuid,
+            deliveries.c.message_uuid == message_uuid,
+        )
         .values(state=PENDING, failures=0, next_attempt_ms=now_ms)
     )
     return bool(result.rowcount)

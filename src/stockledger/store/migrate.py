@@ -13,6 +13,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from stockledger.store.db import prepare_sqlite_file
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Several server processes may start at once against one PostgreSQL: one migrates, the others wait.
 _PG_MIGRATION_LOCK_ID = 7_345_001
@@ -44,9 +46,7 @@ def _upgrade(sync_conn: Any, cfg: Config) -> None:
 async def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema (idempotent, safe under concurrency on PostgreSQL)."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(url)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:

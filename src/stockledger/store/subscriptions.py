@@ -41,14 +41,17 @@ def _of(row: RowMapping) -> Subscription:
     )
 
 
-async def exists(conn: AsyncConnection, sub_uuid: str) -> bool:
-    """Is the UUID used by any subscription (of any organization)?"""
-    found = await conn.scalar(select(subscriptions.c.uuid).where(subscriptions.c.uuid == sub_uuid))
+async def exists(conn: AsyncConnection, org: str, sub_uuid: str) -> bool:
+    """Does the organization have a subscription with this UUID? (Other organizations' UUIDs are
+    theirs: a UUID is unique per organization.)"""
+    found = await conn.scalar(
+        select(subscriptions.c.uuid).where(subscriptions.c.org_uuid == org, subscriptions.c.uuid == sub_uuid)
+    )
     return found is not None
 
 
 async def insert(conn: AsyncConnection, sub: Subscription) -> bool:
-    """Store a new subscription; False when the UUID is already used."""
+    """Store a new subscription; False when the organization already uses the UUID."""
     stmt = (
         upsert(conn, subscriptions)
         .values(
@@ -63,7 +66,7 @@ async def insert(conn: AsyncConnection, sub: Subscription) -> bool:
             created_ms=sub.updated_ms,
             updated_ms=sub.updated_ms,
         )
-        .on_conflict_do_nothing(index_elements=["uuid"])
+        .on_conflict_do_nothing(index_elements=["org_uuid", "uuid"])
         .returning(subscriptions.c.uuid)
     )
     if (await conn.execute(stmt)).first() is None:
@@ -112,11 +115,15 @@ async def update_fields(conn: AsyncConnection, org: str, sub_uuid: str, values: 
     return bool(result.rowcount)
 
 
-async def set_status(conn: AsyncConnection, sub_uuid: str, status: str, at_ms: int) -> None:
+async def set_status(conn: AsyncConnection, org: str, sub_uuid: str, status: str, at_ms: int) -> None:
     """ACTIVE/FAILING as deliveries succeed or fail; `updated` moves only when the status changes."""
     await conn.execute(
         update(subscriptions)
-        .where(subscriptions.c.uuid == sub_uuid, subscriptions.c.status != status)
+        .where(
+            subscriptions.c.org_uuid == org,
+            subscriptions.c.uuid == sub_uuid,
+            subscriptions.c.status != status,
+        )
         .values(status=status, updated_ms=at_ms)
     )
 
@@ -130,7 +137,11 @@ async def remove(conn: AsyncConnection, org: str, sub_uuid: str) -> bool:
         return False
     await conn.execute(
         update(deliveries)
-        .where(deliveries.c.subscription_uuid == sub_uuid, deliveries.c.state == "PENDING")
+        .where(
+            deliveries.c.org_uuid == org,
+            deliveries.c.subscription_uuid == sub_uuid,
+            deliveries.c.state == "PENDING",
+        )
         .values(state="CANCELLED", next_attempt_ms=None, lease_until_ms=None)
     )
     return True

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -204,11 +205,13 @@ Index(
     balances.c.variant_uuid,
 )
 
-# Pusher subscriptions (spec §7). `event_names` is a JSON array; empty means every event.
+# Pusher subscriptions (spec §7). `event_names` is a JSON array; empty means every event. The client
+# chooses the UUID, so it is unique per organization only: another organization's UUID is no
+# business of this one (neither visible nor blocked).
 subscriptions = Table(
     "subscriptions",
     metadata,
-    Column("uuid", String(UUID_LEN), primary_key=True),
+    Column("uuid", String(UUID_LEN), nullable=False),
     Column("org_uuid", String(UUID_LEN), nullable=False),
     Column("transport_name", String(32), nullable=False),
     Column("event_names", Text, nullable=False),
@@ -218,10 +221,12 @@ subscriptions = Table(
     Column("signing_key", String(64), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
-    Index("ix_subscriptions_org", "org_uuid"),
+    PrimaryKeyConstraint("org_uuid", "uuid"),
 )
 
-# One row per (subscription, outbox message): the delivery log and the retry state.
+# One row per (subscription, outbox message): the delivery log and the retry state. A subscription is
+# (org_uuid, subscription_uuid); a message belongs to one organization, so (subscription_uuid,
+# message_uuid) is unique even where two organizations chose the same subscription UUID.
 deliveries = Table(
     "deliveries",
     metadata,
@@ -273,4 +278,27 @@ stocktakes = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("applied_ms", BigInteger, nullable=True),
     Index("ix_stocktakes_created", "created_ms"),
+)
+
+# Readiness (GET /readyz) proves the database accepts writes by committing a row here and deleting it
+# in the same transaction: the table stays empty, so exports and imports never see it.
+write_probes = Table(
+    "write_probes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),
+)
+
+# Back-office sessions (web/session.py): the signed cookie names one of these rows, so signing out
+# (deleting the row) ends the session on the server, whatever copies of the cookie exist. `id` is
+# the SHA-256 of the cookie's session id: the table alone cannot be turned into a cookie.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("org_uuid", String(UUID_LEN), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_ui_sessions_expires", "expires_ms"),
 )

@@ -76,5 +76,5 @@ async def signout(request: Request) -> Response:
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
     response = RedirectResponse("/ui/signin", status_code=303)
-    session.sign_out(response)
+    await session.sign_out(request, response, user)
     return response

@@ -1,4 +1,8 @@
-"""Sessions: an API key signs in, a signed HttpOnly cookie keeps the session, CSRF guards POSTs."""
+"""Sessions: an API key signs in, a signed HttpOnly cookie keeps the session, CSRF guards POSTs.
+
+The cookie names a session row (store/ui_sessions.py) that every request reads together with the
+key's record: signing out deletes the row, so the session ends on the server and a copy of the
+cookie is refused from then on; revoking the key ends it too."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from starlette.responses import Response
 from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError, forbidden
 from stockledger.service.context import Actor
-from stockledger.store import apikeys
+from stockledger.store import apikeys, ui_sessions
+from stockledger.store.sql import now_ms
 from stockledger.tokens import TokenError, verify_api_key
 
 SESSION_COOKIE = "stockledger_session"
@@ -36,6 +41,7 @@ class UiUser:
     actor: Actor
     key_id: str
     csrf_token: str
+    session_id: str
 
 
 def _serializer(request: Request, purpose: str) -> URLSafeTimedSerializer:
@@ -73,7 +79,22 @@ async def sign_in(request: Request, response: Response, api_key: str) -> bool:
     record = await _active_key(request, str(claims["kid"]), str(claims["org"]))
     if record is None:
         return False
-    session = {"kid": record.key_id, "org": record.org_uuid, "csrf": secrets.token_urlsafe(32)}
+    session_id = secrets.token_urlsafe(32)
+    now = now_ms()
+
+    async def open_session(conn: AsyncConnection) -> None:
+        await ui_sessions.purge_expired(conn, now)  # sign-ins are rare: they tidy up
+        await ui_sessions.insert_session(
+            conn, session_id, record.org_uuid, record.key_id, now, now + SESSION_TTL_S * 1000
+        )
+
+    await app_state(request).db.write(open_session)
+    session = {
+        "sid": session_id,
+        "kid": record.key_id,
+        "org": record.org_uuid,
+        "csrf": secrets.token_urlsafe(32),
+    }
     _set_cookie(
         request, response, SESSION_COOKIE, _serializer(request, "session").dumps(session), SESSION_TTL_S
     )
@@ -81,12 +102,19 @@ async def sign_in(request: Request, response: Response, api_key: str) -> bool:
     return True
 
 
-def sign_out(response: Response) -> None:
+async def sign_out(request: Request, response: Response, user: UiUser) -> None:
+    """End the session on the server (its row is deleted) and ask the browser to drop the cookie."""
+
+    async def end(conn: AsyncConnection) -> None:
+        await ui_sessions.remove(conn, user.session_id)
+
+    await app_state(request).db.write(end)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 
 async def current_user(request: Request) -> UiUser:
-    """The session's user; the key is re-checked on every request, so revoking it ends the session."""
+    """The session's user; the session row and the key are read on every request, so signing out
+    or revoking the key ends the session."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         raise SignInRequired
@@ -95,14 +123,19 @@ async def current_user(request: Request) -> UiUser:
     except BadSignature:  # also covers an expired signature
         raise SignInRequired from None
     if not isinstance(session, dict) or not all(
-        isinstance(session.get(k), str) for k in ("kid", "org", "csrf")
+        isinstance(session.get(k), str) for k in ("sid", "kid", "org", "csrf")
     ):
-        raise SignInRequired
-    record = await _active_key(request, session["kid"], session["org"])
+        raise SignInRequired  # also a cookie from before sessions were kept on the server
+    session_id, key_id, org = session["sid"], session["kid"], session["org"]
+
+    async def lookup(conn: AsyncConnection) -> apikeys.ApiKeyRecord | None:
+        return await ui_sessions.active_key(conn, session_id, org, key_id, now_ms())
+
+    record = await app_state(request).db.read(lookup)
     if record is None:
         raise SignInRequired
     actor = Actor(record.org_uuid, record.sub, None, frozenset(record.scopes.split()), "USER")
-    return UiUser(actor, record.key_id, session["csrf"])
+    return UiUser(actor, record.key_id, session["csrf"], session_id)
 
 
 async def signed_in_or_none(request: Request) -> UiUser | None:
