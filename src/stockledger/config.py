@@ -29,6 +29,7 @@ KNOWN_VARIABLES = frozenset(
         "STOCKLEDGER_JWT_SCOPE_CLAIM",
         "STOCKLEDGER_LOG_LEVEL",
         "STOCKLEDGER_SHUTDOWN_TIMEOUT_S",
+        "STOCKLEDGER_SEND_TIMEOUT_S",
         "STOCKLEDGER_RATE_LIMIT_PER_S",
         "STOCKLEDGER_RATE_LIMIT_BURST",
         "STOCKLEDGER_WORKERS",
@@ -37,6 +38,10 @@ KNOWN_VARIABLES = frozenset(
 
 DEFAULT_MAX_CHANGES = 1000
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # spec §3: 5 MB
+# A client that takes no bytes of its answer for this long is cut off: long enough for any real
+# client on a slow link (a full write buffer drains in well under a second at 1 Mbit/s), short
+# enough that stalled connections cannot pile up.
+DEFAULT_SEND_TIMEOUT_S = 60.0
 SECRET_FILE_NAME = "secret"
 
 
@@ -92,6 +97,7 @@ class Settings:
     jwt_scope_claim: str = "scope"
     log_level: str = "info"
     shutdown_timeout_s: float = 30.0
+    send_timeout_s: float = DEFAULT_SEND_TIMEOUT_S  # 0 = never cut a stalled client off
     rate_limit_per_s: float = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
@@ -122,6 +128,7 @@ class Settings:
             jwt_scope_claim=env.get("STOCKLEDGER_JWT_SCOPE_CLAIM") or "scope",
             log_level=(env.get("STOCKLEDGER_LOG_LEVEL") or "info").lower(),
             shutdown_timeout_s=_float(env, "STOCKLEDGER_SHUTDOWN_TIMEOUT_S", 30.0),
+            send_timeout_s=_float(env, "STOCKLEDGER_SEND_TIMEOUT_S", DEFAULT_SEND_TIMEOUT_S),
             rate_limit_per_s=_float(env, "STOCKLEDGER_RATE_LIMIT_PER_S", 0.0),
             rate_limit_burst=_int(env, "STOCKLEDGER_RATE_LIMIT_BURST", 0),
             workers=_int(env, "STOCKLEDGER_WORKERS", 1),

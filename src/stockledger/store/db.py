@@ -79,6 +79,7 @@ def after_commit_here(hook: Callable[[], None]) -> bool:
 
 
 DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
+SQLITE_READ_POOL_SIZE = 4  # read connections of one process on SQLite (WAL: readers never block the writer)
 
 
 def pool_size_for(workers: int) -> int:
@@ -113,7 +114,7 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
-            self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=4)
+            self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=SQLITE_READ_POOL_SIZE)
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
