@@ -149,6 +149,8 @@ def serve(
         workers=settings.workers if settings.workers > 1 else None,
         access_log=False,
         log_config=None,
+        # uvicorn's default protocol (httptools) plus the send timeout (STOCKLEDGER_SEND_TIMEOUT_S).
+        http="stockledger.http_protocol:HttpProtocol",
         # In-flight requests get this long to finish after SIGTERM; then they are cancelled.
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_s),
     )

@@ -17,6 +17,10 @@ from stockledger.private_files import private_dir
 ENV_PREFIX = "STOCKLEDGER_"
 DEFAULT_MAX_CHANGES = 1000
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # spec §3: 5 MB
+# A client that takes no bytes of its answer for this long is cut off: long enough for any real
+# client on a slow link (a full write buffer drains in well under a second at 1 Mbit/s), short
+# enough that stalled connections cannot pile up.
+DEFAULT_SEND_TIMEOUT_S = 60.0
 SECRET_FILE_NAME = "secret"
 
 
@@ -73,6 +77,7 @@ class Settings(BaseSettings):
     jwt_scope_claim: str = "scope"
     log_level: str = "info"
     shutdown_timeout_s: Seconds = 30.0
+    send_timeout_s: Seconds = DEFAULT_SEND_TIMEOUT_S  # 0 = never cut a stalled client off
     rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1

@@ -32,6 +32,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_WORKERS": "workers",
     "STOCKLEDGER_LOG_LEVEL": "log_level",
     "STOCKLEDGER_SHUTDOWN_TIMEOUT_S": "shutdown_timeout_s",
+    "STOCKLEDGER_SEND_TIMEOUT_S": "send_timeout_s",
     "STOCKLEDGER_MAX_CHANGES": "max_changes",
     "STOCKLEDGER_MAX_BODY_BYTES": "max_body_bytes",
     "STOCKLEDGER_RATE_LIMIT_PER_S": "rate_limit_per_s",

@@ -21,3 +21,7 @@ WRITE_BATCH = Histogram(
     "Movement writes of one organization applied together in one transaction",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
+SEND_TIMEOUTS = Counter(
+    "stockledger_send_timeouts_total",
+    "Connections reset because their client took no bytes of its answer for the send timeout",
+)

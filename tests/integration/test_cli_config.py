@@ -107,6 +107,7 @@ def test_secret_file_readable_by_others_is_refused(env: dict[str, str], command:
         ("STOCKLEDGER_PORT", "70000", "between 1 and 65535"),
         ("STOCKLEDGER_SHUTDOWN_TIMEOUT_S", "soon", "STOCKLEDGER_SHUTDOWN_TIMEOUT_S must be a number"),
         ("STOCKLEDGER_SHUTDOWN_TIMEOUT_S", "-1", "zero or more"),
+        ("STOCKLEDGER_SEND_TIMEOUT_S", "never", "STOCKLEDGER_SEND_TIMEOUT_S must be a number"),
         ("STOCKLEDGER_MAX_CHANGES", "1k", "STOCKLEDGER_MAX_CHANGES must be a whole number"),
         ("STOCKLEDGER_RATE_LIMIT_PER_S", "fast", "STOCKLEDGER_RATE_LIMIT_PER_S must be a number"),
         ("STOCKLEDGER_WORKERS", "0", "STOCKLEDGER_WORKERS must be 1 or more"),
@@ -159,6 +160,7 @@ def test_config_shows_defaults_and_does_not_create_the_secret(env: dict[str, str
     assert values["STOCKLEDGER_DATABASE_URL"].startswith("(embedded SQLite at ")
     assert values["STOCKLEDGER_SECRET"].startswith("(generated, kept in ")
     assert values["STOCKLEDGER_SHUTDOWN_TIMEOUT_S"] == "30.0"
+    assert values["STOCKLEDGER_SEND_TIMEOUT_S"] == "60.0"
     assert values["STOCKLEDGER_WORKERS"] == "1"
     assert not (Path(env["STOCKLEDGER_DATA_DIR"]) / "secret").exists()
 

@@ -1,17 +1,18 @@
-"""Answering location fetches: `asOf`, `limit`/`cursor` pages, and the whole list streamed (spec §8)."""
+"""Answering location fetches: `asOf`, `limit`/`cursor` pages, and the whole list spooled (spec §8)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import tempfile
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
 import orjson
 from fastapi import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from stockledger.api import serialize
-from stockledger.api.responses import json_response
+from stockledger.api.responses import JSONResponse, SpooledResponse, json_response
 from stockledger.api.state import app_state
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.service import fetch
@@ -81,23 +82,45 @@ async def location_inventory_response(
         body = serialize.location_inventory(inventory)
         body["nextCursor"] = next_cursor
         return json_response(body)
-    return StreamingResponse(_streamed_body(db, prepared), media_type="application/json")
+    spool = await _spooled_body(db, prepared)
+    if spool.tell() <= SPOOL_IN_MEMORY_BYTES:  # still in memory: one plain answer
+        with spool:
+            spool.seek(0)
+            return Response(spool.read(), media_type=JSONResponse.media_type)
+    return SpooledResponse(spool, media_type=JSONResponse.media_type)
 
 
-async def _streamed_body(db: Database, prepared: fetch.Prepared) -> AsyncIterator[bytes]:
-    """Byte for byte what orjson.dumps(serialize.location_inventory(...)) gives for the whole list."""
-    yield (
-        b'{"locationUuid":'
-        + orjson.dumps(prepared.location.uuid)
-        + b',"trackedProducts":'
-        + orjson.dumps(prepared.tracked)
-        + b',"variants":['
-    )
-    first = True
-    async for chunk in fetch.stream(db, prepared):
-        if not chunk:
-            continue
-        items = orjson.dumps([serialize.balance_record(r) for r in chunk])[1:-1]
-        yield items if first else b"," + items
-        first = False
-    yield b'],"latest":' + orjson.dumps(prepared.latest) + b"}"
+# The whole list is read inside one read transaction into a spool and sent from there once the
+# transaction has ended: the database connection is held for as long as the database takes to
+# read, never for as long as a client takes to take the answer (a client that reads nothing would
+# otherwise keep a pooled connection for ever). Past this size the spool is a temporary file, so
+# memory stays flat however many variants there are.
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+
+
+async def _spooled_body(db: Database, prepared: fetch.Prepared) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Byte for byte what orjson.dumps(serialize.location_inventory(...)) gives for the whole list,
+    written chunk by chunk into a spool, positioned at its end."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES)
+    try:
+        # Writes go to memory or to the page cache: far cheaper than a hand-off to a thread each.
+        spool.write(
+            b'{"locationUuid":'
+            + orjson.dumps(prepared.location.uuid)
+            + b',"trackedProducts":'
+            + orjson.dumps(prepared.tracked)
+            + b',"variants":['
+        )
+        first = True
+        async with aclosing(fetch.stream(db, prepared)) as chunks:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                items = orjson.dumps([serialize.balance_record(r) for r in chunk])[1:-1]
+                spool.write(items if first else b"," + items)
+                first = False
+        spool.write(b'],"latest":' + orjson.dumps(prepared.latest) + b"}")
+    except BaseException:
+        spool.close()
+        raise
+    return spool

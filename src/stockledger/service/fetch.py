@@ -3,11 +3,13 @@
 A fetch is prepared first (location resolved, `latest` and `trackedProducts` read; every error is
 raised here, before a byte is sent) and its variants are then read either as one page or as a
 stream of chunks from a server-side cursor, so memory does not grow with the number of variants.
+The stream holds a pooled connection until it ends: its reader writes the chunks to a spool at the
+database's pace and sends the answer only afterwards (api/fetch.py), never while a client reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,8 +180,11 @@ async def page(
     return inventory, next_cursor
 
 
-async def stream(db: Database, prepared: Prepared) -> AsyncIterator[list[BalanceRecord]]:
-    """Every variant, in chunks from a server-side cursor inside one read transaction."""
+async def stream(db: Database, prepared: Prepared) -> AsyncGenerator[list[BalanceRecord], None]:
+    """Every variant, in chunks from a server-side cursor inside one read transaction (one snapshot).
+
+    The transaction and its pooled connection last until the iteration ends or the generator is
+    closed: consume it without waiting on anything but the database, and close it (`aclosing`)."""
     stmt = variants_query(prepared).execution_options(yield_per=STREAM_CHUNK_ROWS)
     async with db.read_engine.connect() as conn, conn.begin():
         result = await conn.stream(stmt)

@@ -89,6 +89,7 @@ def prepare_sqlite_file(url: str) -> None:
 
 
 DEFAULT_POOL_SIZE = 20  # connections kept by one server process (as many again may overflow)
+SQLITE_READ_POOL_SIZE = 4  # read connections of one process on SQLite (WAL: readers never block the writer)
 
 
 def pool_size_for(workers: int) -> int:
@@ -121,7 +122,7 @@ class Database:
         if self.is_sqlite:
             prepare_sqlite_file(url)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
-            self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=4)
+            self.read_engine = self._sqlite_engine(url, immediate=False, pool_size=SQLITE_READ_POOL_SIZE)
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
