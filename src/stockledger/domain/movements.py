@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,7 +38,7 @@ class Change:
         assert self.from_location != self.to_location, "a movement has two distinct locations"
 
 
-def net_deltas(changes: list[Change]) -> dict[BalanceKey, int]:
+def net_deltas(changes: Iterable[Change]) -> dict[BalanceKey, int]:
     """The signed net change per balance, keys sorted (the fixed lock order that prevents deadlocks)."""
     deltas: dict[BalanceKey, int] = defaultdict(int)
     for change in changes:
