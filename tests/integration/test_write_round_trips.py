@@ -95,3 +95,43 @@ async def test_the_answer_reads_balances_the_request_did_not_change(api: Api, db
         "INSERT INTO balances",
         *_inserts(db, event=False),  # no STORE-type balance changed: no event
     ]
+
+
+async def test_under_a_forbidding_policy_the_put_reads_the_store_balance_it_lowers_first(
+    api: Api, db: Database
+) -> None:
+    product, variant, loc = await _tracked_product(api)
+    await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 3)
+    assert (
+        await api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    ).status_code == 200
+    read_first = [
+        "UPDATE organizations SET",
+        "SELECT 'L' AS",
+        "SELECT balances.location_uuid, balances.product_uuid,",
+    ]
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["STORE"], loc["SOLD"], 2)
+    assert response.status_code == 200, response.text
+    # the policy came with the prelude: no statement of its own
+    assert _write_path(statements) == [*read_first, "INSERT INTO balances", *_inserts(db)]
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["STORE"], loc["SOLD"], 2)
+    assert response.status_code == 409, response.text
+    assert _write_path(statements) == read_first  # refused before anything is written
+
+
+async def test_bulk_and_counts_read_the_organization_state_in_one_statement(api: Api, db: Database) -> None:
+    product, variant, loc = await _tracked_product(api)
+    change = {"variantUuid": variant, "fromLocationUuid": loc["SUPPLIER"], "toLocationUuid": loc["STORE"]}
+    bulk = {"productChanges": [{"productUuid": product, "variantChanges": [{**change, "change": 2}]}]}
+    count = {"counts": [{"productUuid": product, "variantUuid": variant, "balance": 1}]}
+    for path, body in (("/v2/inventory/bulk", bulk), ("/inventory/counts", count)):
+        with captured(db) as statements:
+            response = await api.post(f"/organizations/self{path}", json=body)
+        assert response.status_code == 200, response.text
+        reads = [s for s in statements if s.startswith("SELECT")]
+        assert sum(s.startswith("SELECT 'L' AS") for s in reads) == 1, reads
+        assert not any(
+            s.startswith(("SELECT locations.", "SELECT products.", "SELECT low_stock")) for s in reads
+        )

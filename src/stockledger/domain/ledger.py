@@ -14,7 +14,8 @@ A write settles in two steps around the one statement that changes balances in t
 Why two steps: the database adds the deltas to the locked rows and returns the sums in one statement,
 so a write learns its before-balances without a read of its own (before = after − net delta). Only
 balances a rule must see before deciding, or that an answer shows without changing, are read first
-(`needs`). A new rule on balances goes in `_balance_refusal`, and the balances it must see in `needs`.
+(`needs`). A new rule on balances goes in `_balance_refusal`; the balances it must see are those
+`Rules.watches` names (each one read before the write).
 """
 
 from __future__ import annotations
