@@ -1,5 +1,4 @@
-"""The ledger's rules, without I/O: which movement requests the balances accept, their sequence
-numbers, and the balances each accepted request leaves.
+"""The ledger's rules, without I/O: which requests the balances accept, and the balances they leave.
 
 A write settles in two steps around the one statement that changes balances in the database:
 
