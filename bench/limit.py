@@ -39,7 +39,8 @@ PRELUDE = (
     "false, 0 FROM products WHERE products.org_uuid = $1 AND products.tracked IS true "
     "AND products.product_uuid IN ($2) UNION ALL SELECT 'A', NULL, NULL, NULL, NULL, "
     "EXISTS (SELECT * FROM low_stock_levels WHERE low_stock_levels.org_uuid = $1 "
-    "AND low_stock_levels.alert IS true), false, 0"
+    "AND low_stock_levels.alert IS true), organizations.allow_negative_stock, 0 FROM organizations "
+    "WHERE organizations.uuid = $1"
 )
 UPSERT = (
     "INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms) "
@@ -57,7 +58,7 @@ OUTBOX = (
     "INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
-# PostgreSQL: the ledger row and the outbox event in one statement (store/write_path.append_ledger).
+# PostgreSQL: the ledger row and the outbox event in one statement (store/write_path.append_entries).
 LEDGER_AND_OUTBOX = (
     "WITH ledger AS (INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, "
     "from_location_uuid, to_location_uuid, units, external_uuid, source, actor, created_ms) "

@@ -50,7 +50,7 @@ async def test_alert_without_level_uses_the_configured_default(
     assert response.json()["customLowStockLevelForVariants"][0]["customLowStockLevel"] is None
 
 
-async def test_emit_crossings_compares_net_before_and_after(api: Api, db: Database) -> None:
+async def test_crossings_compare_net_before_and_after(api: Api, db: Database) -> None:
     store = (await api.locations())["STORE"]
     product, variant, other = new_uuid(), new_uuid(), new_uuid()
     await put(api, store, product, variant, lowStockLevel=1, lowStockAlert=True)
@@ -61,9 +61,10 @@ async def test_emit_crossings_compares_net_before_and_after(api: Api, db: Databa
             (store, product, variant): (3000, 1000),
             (store, product, other): (3000, 0),  # no configuration
         }
-        emitted = await low_stock.emit_crossings(conn, actor, changed, 0)
-        raise_back = await low_stock.emit_crossings(conn, actor, {(store, product, variant): (1000, 1000)}, 0)
-        assert raise_back == 0
-        return emitted
+        alerted = await low_stock.alerts_for(conn, api.org, [changed])
+        emitted = low_stock.crossings(actor, changed, alerted, 0)
+        raise_back = low_stock.crossings(actor, {(store, product, variant): (1000, 1000)}, alerted, 0)
+        assert raise_back == []
+        return len(emitted)
 
     assert await db.write(run) == 1

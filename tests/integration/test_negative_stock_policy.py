@@ -1,4 +1,4 @@
-"""The negative-stock policy lives in apply_locked: every source is checked except purchases."""
+"""The negative-stock policy is one rule of the one posting core: every source is checked except purchases."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import ServiceError
+from stockledger.domain.ledger import Request
 from stockledger.domain.movements import Change, Source
-from stockledger.service import settings
+from stockledger.service import posting, settings
 from stockledger.service.context import Actor
-from stockledger.service.movements import apply_locked
-from stockledger.store import locations, orgs
+from stockledger.store import locations, orgs, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from tests.conftest import Api, new_uuid
@@ -21,14 +21,13 @@ async def sell(db: Database, actor: Actor, source: Source) -> None:
 
     async def work(conn: AsyncConnection) -> None:
         await orgs.lock(conn, actor.org)
-        all_locations = await locations.list_all(conn, actor.org)
-        store = locations.default_store(all_locations)
-        sold = locations.by_type(all_locations, "SOLD")
+        prelude = await write_path.prelude(conn, actor.org, [product])
+        store = locations.default_store(prelude.locations)
+        sold = locations.by_type(prelude.locations, "SOLD")
         assert sold is not None
         change = Change(product, variant, store.uuid, sold.uuid, 2000, "products[0]")
-        await apply_locked(
-            conn, actor, [change], all_locations, source=source, external_uuid=None, at_ms=now_ms()
-        )
+        sale = posting.Posting(actor, Request([change]))
+        await posting.post(conn, actor.org, [sale], prelude, source=source, at_ms=now_ms())
 
     await db.write(work)
 

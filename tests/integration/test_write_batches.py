@@ -1,6 +1,6 @@
 """PUTs of one organization that wait for each other share one transaction (service/write_queue.py),
 and each is still validated, applied, numbered, announced and answered as if it ran alone, in
-arrival order."""
+arrival order: one core (service/posting.py over domain/ledger.py) posts a lone PUT and a batch."""
 
 from __future__ import annotations
 
@@ -271,6 +271,35 @@ async def test_the_same_idempotency_key_twice_in_one_batch_applies_once(api: Api
     assert (await assert_ledger_invariant(db, api.org)).movement_count == 2
 
 
+async def test_a_put_whose_key_is_taken_is_not_counted_by_the_puts_after_it(api: Api, db: Database) -> None:
+    locs = await api.locations()
+    product, variant = new_uuid(), new_uuid()
+    await api.track(product)
+    assert (
+        await api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    ).status_code == 200
+
+    def send(src: str, dst: str, units: int, key: str) -> Callable[[], Awaitable[httpx.Response]]:
+        change = {"productUuid": product, "variantUuid": variant, "change": units}
+        body = {"changes": [{**change, "fromLocationUuid": locs[src], "toLocationUuid": locs[dst]}]}
+        return lambda: api.put("/organizations/self/inventory", json=body, headers={"Idempotency-Key": key})
+
+    responses = await in_order(
+        api,
+        [
+            send("SUPPLIER", "STORE", 5, "k1"),
+            send("SUPPLIER", "STORE", 5, "k1"),  # the same request again: replayed, applied once
+            send("STORE", "SOLD", 8, "k2"),  # 5 − 8 < 0; counting the replayed duplicate it would pass
+        ],
+    )
+    assert [r.status_code for r in responses] == [200, 200, 409], [r.text for r in responses]
+    assert responses[1].headers.get("Idempotent-Replayed") == "true"
+    assert responses[2].json()["errorType"] == "INSUFFICIENT_STOCK"
+    snap = await assert_ledger_invariant(db, api.org)
+    assert snap.balances[(locs["STORE"], product, variant)] == 5000
+    assert snap.movement_count == 1
+
+
 async def test_low_stock_crossings_are_announced_by_the_request_that_crosses(api: Api, db: Database) -> None:
     locs = await api.locations()
     product, variant = new_uuid(), new_uuid()
@@ -316,7 +345,7 @@ async def test_a_batch_does_exactly_what_the_same_puts_do_one_after_the_other(
     for api in (batched, alone):
         for product in products:
             await api.track(product)
-        if seed % 2:  # half the examples refuse negative stock: refused PUTs make the batch run alone
+        if seed % 2:  # half the examples refuse negative stock: some PUTs of the batch are refused
             response = await api.put("/organizations/self/settings", json={"allowNegativeStock": False})
             assert response.status_code == 200
     types = ["STORE", "SOLD", "BIN", "SUPPLIER"]

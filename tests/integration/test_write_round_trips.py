@@ -33,6 +33,13 @@ def _write_path(statements: list[str]) -> list[str]:
     return [" ".join(s.split()[:3]) for s in statements[start:]]
 
 
+def _inserts(db: Database, *, event: bool = True) -> list[str]:
+    """The ledger rows and their events: one statement on PostgreSQL, one per table on SQLite."""
+    if db.write_engine.dialect.name == "postgresql":
+        return ["WITH ledger AS"]
+    return ["INSERT INTO movements", "INSERT INTO outbox"] if event else ["INSERT INTO movements"]
+
+
 async def _tracked_product(api: Api) -> tuple[str, str, dict[str, str]]:
     locations = await api.locations()
     product, variant = new_uuid(), new_uuid()
@@ -48,18 +55,13 @@ async def test_a_one_change_put_locks_reads_upserts_and_appends_in_few_statement
         response = await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 2)
     assert response.status_code == 200, response.text
     assert response.json()["variants"][0]["balance"] == "2"
-    inserts = (
-        ["WITH ledger AS"]
-        if db.write_engine.dialect.name == "postgresql"
-        else ["INSERT INTO movements", "INSERT INTO outbox"]
-    )
     # lock + sequence, one read for validation, the balance upsert, the ledger and its event; no
     # low-stock lookup (nothing configured) and no read for the answer (the upsert returned it)
     assert _write_path(statements) == [
         "UPDATE organizations SET",
         "SELECT 'L' AS",
         "INSERT INTO balances",
-        *inserts,
+        *_inserts(db),
     ]
 
 
@@ -85,4 +87,51 @@ async def test_the_answer_reads_balances_the_request_did_not_change(api: Api, db
         )
     assert response.status_code == 200, response.text
     assert response.json()["variants"][0]["balance"] == "5"
-    assert _write_path(statements)[-1] == "SELECT balances.location_uuid, balances.product_uuid,"
+    # one read, before the upsert, of the balance the answer shows but the request does not change
+    assert _write_path(statements) == [
+        "UPDATE organizations SET",
+        "SELECT 'L' AS",
+        "SELECT balances.location_uuid, balances.product_uuid,",
+        "INSERT INTO balances",
+        *_inserts(db, event=False),  # no STORE-type balance changed: no event
+    ]
+
+
+async def test_under_a_forbidding_policy_the_put_reads_the_store_balance_it_lowers_first(
+    api: Api, db: Database
+) -> None:
+    product, variant, loc = await _tracked_product(api)
+    await api.move(product, variant, loc["SUPPLIER"], loc["STORE"], 3)
+    assert (
+        await api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    ).status_code == 200
+    read_first = [
+        "UPDATE organizations SET",
+        "SELECT 'L' AS",
+        "SELECT balances.location_uuid, balances.product_uuid,",
+    ]
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["STORE"], loc["SOLD"], 2)
+    assert response.status_code == 200, response.text
+    # the policy came with the prelude: no statement of its own
+    assert _write_path(statements) == [*read_first, "INSERT INTO balances", *_inserts(db)]
+    with captured(db) as statements:
+        response = await api.move(product, variant, loc["STORE"], loc["SOLD"], 2)
+    assert response.status_code == 409, response.text
+    assert _write_path(statements) == read_first  # refused before anything is written
+
+
+async def test_bulk_and_counts_read_the_organization_state_in_one_statement(api: Api, db: Database) -> None:
+    product, variant, loc = await _tracked_product(api)
+    change = {"variantUuid": variant, "fromLocationUuid": loc["SUPPLIER"], "toLocationUuid": loc["STORE"]}
+    bulk = {"productChanges": [{"productUuid": product, "variantChanges": [{**change, "change": 2}]}]}
+    count = {"counts": [{"productUuid": product, "variantUuid": variant, "balance": 1}]}
+    for path, body in (("/v2/inventory/bulk", bulk), ("/inventory/counts", count)):
+        with captured(db) as statements:
+            response = await api.post(f"/organizations/self{path}", json=body)
+        assert response.status_code == 200, response.text
+        reads = [s for s in statements if s.startswith("SELECT")]
+        assert sum(s.startswith("SELECT 'L' AS") for s in reads) == 1, reads
+        assert not any(
+            s.startswith(("SELECT locations.", "SELECT products.", "SELECT low_stock")) for s in reads
+        )

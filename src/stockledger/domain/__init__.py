@@ -1,1 +1,1 @@
-"""Pure rules of the inventory: quantities, locations, movements. No I/O here."""
+"""Pure rules of the inventory: quantities, locations, movements and the ledger. No I/O here."""

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from stockledger.domain.movements import BalanceKey
+from stockledger.domain.quantity import format_units
 
 
 @functools.lru_cache(maxsize=256)
@@ -74,6 +78,23 @@ def inventory_balance_changed(
         ],
         "externalUuid": external_uuid,
     }
+
+
+def balance_changed(
+    org: str,
+    info: ChangeInfo,
+    changed: Mapping[BalanceKey, tuple[int, int]],
+    stores: Set[str],
+    external_uuid: str | None,
+) -> dict[str, Any] | None:
+    """The InventoryBalanceChanged payload of one request: the balances of STORE-type locations it
+    changed, (before, after) units per balance; None when it changed none."""
+    before, after = [], []
+    for (location, product, variant), (units_before, units_after) in changed.items():
+        if location in stores and units_before != units_after:
+            before.append(balance_record(org, location, product, variant, format_units(units_before)))
+            after.append(balance_record(org, location, product, variant, format_units(units_after)))
+    return inventory_balance_changed(org, info, before, after, external_uuid) if after else None
 
 
 def inventory_tracking_started(org: str, product: str, info: ChangeInfo) -> dict[str, Any]:

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
+from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import Change, Source
 from stockledger.domain.quantity import format_units
-from stockledger.service import organizations
+from stockledger.service import organizations, posting
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, resolve_location
-from stockledger.service.movements import apply_locked, check_limit
+from stockledger.service.movements import check_limit
 from stockledger.service.results import BalanceRecord, LocationBalances
-from stockledger.store import balances, locations, orgs, products
+from stockledger.store import balances, locations, orgs, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 
@@ -64,13 +65,13 @@ async def apply_counts(
 
     async def work(conn: AsyncConnection) -> LocationBalances:
         await orgs.lock(conn, actor.org)
-        all_locations = await locations.list_all(conn, actor.org)
+        prelude = await write_path.prelude(conn, actor.org, (c.product_uuid for c in counts))
+        all_locations = prelude.locations
         location = resolve_location(all_locations, LocationRef(uuid=location_uuid), in_path=False)
         if location.type != LocationType.STORE:
             raise validation_error([Violation("locationUuid", "must be a STORE-type location")])
-        tracked = await products.tracked_among(conn, actor.org, (c.product_uuid for c in counts))
         for count in counts:
-            if count.product_uuid not in tracked:
+            if count.product_uuid not in prelude.tracked:
                 raise not_tracked(count.product_uuid, f"{count.path}.productUuid")
         current = await balances.current_units(
             conn, actor.org, [(location.uuid, c.product_uuid, c.variant_uuid) for c in counts]
@@ -109,14 +110,9 @@ async def apply_counts(
             for c in counts
             if (change := _difference(c, units_now(c), location.uuid, bin_.uuid, supplier.uuid)) is not None
         ]
-        await apply_locked(
-            conn,
-            actor,
-            changes,
-            all_locations,
-            source=Source.COUNT,
-            external_uuid=external_uuid,
-            at_ms=now_ms(),
+        counted = posting.Posting(actor, Request(changes), external_uuid)
+        await posting.post(
+            conn, actor.org, [counted], prelude, source=Source.COUNT, at_ms=now_ms(), known=current
         )
         records = [
             BalanceRecord(location.uuid, location.type, c.product_uuid, c.variant_uuid, c.units)

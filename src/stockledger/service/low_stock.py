@@ -153,46 +153,10 @@ async def low_stock_view(db: Database, actor: Actor, path_location: str) -> Loca
     return await db.read(work)
 
 
-async def emit_crossings(
-    conn: AsyncConnection,
-    actor: Actor,
-    changed: dict[BalanceKey, tuple[int, int]],
-    at_ms: int,
-    *,
-    default_level: int | None = None,
-) -> int:
-    """Inside a movement's transaction: one InventoryLowStock event per alerted balance that went from
-    above its level to at or below it. `changed` maps keys to (before, after) units. Returns the count.
-
-    `default_level` (thousandths) overrides the configured server default; for tests.
-    """
-    found = await crossing_events(conn, actor, changed, at_ms, default_level=default_level)
-    for e in found:
-        await conn.execute(outbox.insert_statement(), outbox.row(actor.org, e, at_ms))
-    return len(found)
-
-
-async def crossing_events(
-    conn: AsyncConnection,
-    actor: Actor,
-    changed: dict[BalanceKey, tuple[int, int]],
-    at_ms: int,
-    *,
-    default_level: int | None = None,
-) -> list[outbox.Event]:
-    """The InventoryLowStock events of `emit_crossings`, built but not written (the movement write
-    path inserts them with its ledger rows in one statement)."""
-    moved = _moved(changed)
-    if not moved:
-        return []
-    alerted = await store.alerted_among(conn, actor.org, moved)
-    return crossings(actor, moved, alerted, at_ms, default_level=default_level)
-
-
 async def alerts_for(
     conn: AsyncConnection, org: str, changes: Iterable[dict[BalanceKey, tuple[int, int]]]
 ) -> dict[BalanceKey, int | None]:
-    """The alerted balances among those several requests moved, in one read (for `crossings`)."""
+    """The alerted balances among those one or several requests moved, in one read (for `crossings`)."""
     moved = {key for changed in changes for key in _moved(changed)}
     return await store.alerted_among(conn, org, moved) if moved else {}
 
@@ -202,17 +166,15 @@ def crossings(
     changed: dict[BalanceKey, tuple[int, int]],
     alerted: dict[BalanceKey, int | None],
     at_ms: int,
-    *,
-    default_level: int | None = None,
 ) -> list[outbox.Event]:
-    """InventoryLowStock events of one request's `changed` balances, given the alerted balances
-    (stored level or None) among them or more."""
-    fallback = _default_units if default_level is None else default_level
+    """InventoryLowStock events of one request's `changed` balances ((before, after) units), given the
+    alerted balances (stored level or None) among them or more: one per alerted balance that went from
+    above its level to at or below it (spec §7)."""
     moved = _moved(changed)
     found = []
     for key in sorted(k for k in moved if k in alerted):
         before, after = moved[key]
-        level = effective_level(alerted[key], fallback)
+        level = effective_level(alerted[key], _default_units)
         if not crossed_low(before, after, level, True):
             continue
         location, product, variant = key

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
 from stockledger.domain.movements import Source
 from stockledger.domain.purchases import parse_purchase, plan_purchase, publishable
-from stockledger.service import catalog, organizations
+from stockledger.service import catalog, organizations, posting
 from stockledger.service.context import Actor
-from stockledger.service.movements import apply_locked
-from stockledger.store import locations, orgs, outbox, products, purchases
+from stockledger.store import locations, orgs, outbox, purchases, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 
@@ -69,27 +69,21 @@ async def record(
         stored = await purchases.stored_result(conn, org, purchase.purchase_uuid)
         if stored is not None:
             return Recorded(stored, replayed=True)
-        all_locations = await locations.list_all(conn, org)
+        wanted = (line.product_uuid for line in purchase.lines if line.product_uuid)
+        prelude = await write_path.prelude(conn, org, wanted)
+        all_locations = prelude.locations
         sold = locations.by_type(all_locations, LocationType.SOLD)
         assert sold is not None, "every organization has a SOLD location"
-        wanted = (line.product_uuid for line in purchase.lines if line.product_uuid)
         plan = plan_purchase(
             purchase,
-            tracked=await products.tracked_among(conn, org, wanted),
+            tracked=prelude.tracked,
             known_locations={location.uuid for location in all_locations},
             store=locations.default_store(all_locations).uuid,
             sold=sold.uuid,
         )
         at_ms = now_ms()
-        await apply_locked(
-            conn,
-            actor,
-            plan.changes,
-            all_locations,
-            source=Source.PURCHASE,
-            external_uuid=purchase.purchase_uuid,
-            at_ms=at_ms,
-        )
+        sale = posting.Posting(actor, Request(plan.changes), purchase.purchase_uuid)
+        await posting.post(conn, org, [sale], prelude, source=Source.PURCHASE, at_ms=at_ms)
         await outbox.append(conn, org, PURCHASE_CREATED, payload, at_ms)
         await catalog.remember_from_purchase(conn, org, document)  # names for the back office
         result = plan.result(purchase.purchase_uuid)

@@ -31,8 +31,8 @@ async def apply_deltas(
     deltas: dict[BalanceKey, int],
     seq_by_key: dict[BalanceKey, int],
     at_ms: int,
-) -> dict[BalanceKey, tuple[int, int]]:
-    """Add each delta to its balance (creating missing rows); returns (before, after) units per key.
+) -> dict[BalanceKey, int]:
+    """Add each delta to its balance (creating missing rows); returns the units after, per key.
 
     Multi-row INSERT … ON CONFLICT DO UPDATE, in pages (a statement may carry at most 32,767
     parameters); rows go in sorted key order, pages too, so concurrent writers lock them in the same
@@ -54,12 +54,11 @@ async def apply_deltas(
         }
         for key, delta in sorted(deltas.items())
     ]
-    result: dict[BalanceKey, tuple[int, int]] = {}
+    result: dict[BalanceKey, int] = {}
     # A list of parameter sets: SQLAlchemy's "insertmanyvalues" renders the multi-row VALUES from one
     # cached compilation, in pages that stay within the database's parameter limit, and returns every row.
     for location, product, variant, after in (await conn.execute(_upsert(conn), rows)).all():
-        key = (location, product, variant)
-        result[key] = (int(after) - deltas[key], int(after))
+        result[(location, product, variant)] = int(after)
     assert len(result) == len(deltas)
     return result
 

@@ -50,7 +50,8 @@ class WriteClaim(Protocol):
 
 # Set per request by the idempotency layer, so an Idempotency-Key is claimed in the same transaction
 # as the effect it guards (service/idempotency.py). `Database.write` wraps the request's writes with
-# it; a batch of several requests' writes (service/write_queue.py) claims each one explicitly.
+# it; PUTs, which may share a transaction (service/write_queue.py), are claimed one by one by
+# service/posting.py.
 write_claim: contextvars.ContextVar[WriteClaim | None] = contextvars.ContextVar("write_claim", default=None)
 
 

@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.movements import Change
+from stockledger.domain.ledger import Movement
 from stockledger.store.tables import movements
 
 INSERT = movements.insert()
 
 
-@dataclass(frozen=True)
-class RecordedMovement:
-    seq: int
-    uuid: str
-    change: Change
-
-
-def plan(changes: list[Change], first_seq: int) -> list[RecordedMovement]:
-    """The ledger rows of `changes`, with consecutive sequence numbers from `first_seq`."""
-    return [RecordedMovement(first_seq + i, str(uuid.uuid4()), c) for i, c in enumerate(changes)]
-
-
 def row(
-    org: str, m: RecordedMovement, *, source: str, actor: str | None, external_uuid: str | None, at_ms: int
+    org: str,
+    m: Movement,
+    uuid: str,
+    actor: str | None,
+    external_uuid: str | None,
+    source: str,
+    at_ms: int,
 ) -> dict[str, object]:
-    """The `movements` row of a recorded movement."""
+    """The `movements` row of a numbered movement."""
     return {
         "org_uuid": org,
         "seq": m.seq,
-        "uuid": m.uuid,
+        "uuid": uuid,
         "product_uuid": m.change.product_uuid,
         "variant_uuid": m.change.variant_uuid,
         "from_location_uuid": m.change.from_location,
@@ -44,43 +37,6 @@ def row(
         "actor": actor,
         "created_ms": at_ms,
     }
-
-
-async def insert(
-    conn: AsyncConnection,
-    org: str,
-    recorded: list[RecordedMovement],
-    *,
-    source: str,
-    actor: str | None,
-    external_uuid: str | None,
-    at_ms: int,
-) -> None:
-    if recorded:
-        await conn.execute(
-            INSERT,
-            [
-                row(org, m, source=source, actor=actor, external_uuid=external_uuid, at_ms=at_ms)
-                for m in recorded
-            ],
-        )
-
-
-async def record(
-    conn: AsyncConnection,
-    org: str,
-    changes: list[Change],
-    first_seq: int,
-    *,
-    source: str,
-    actor: str | None,
-    external_uuid: str | None,
-    at_ms: int,
-) -> list[RecordedMovement]:
-    """Append the changes to the ledger with consecutive sequence numbers from `first_seq`."""
-    recorded = plan(changes, first_seq)
-    await insert(conn, org, recorded, source=source, actor=actor, external_uuid=external_uuid, at_ms=at_ms)
-    return recorded
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,19 @@ This module folds the statements of the movement write path:
 
 - `lock_allocating`: the lock and the sequence allocation are one UPDATE (the UPDATE takes the row
   lock an explicit SELECT … FOR NO KEY UPDATE would), returning the new seq.
-- `prelude`: the organization's locations, which of the request's products are tracked and whether
-  it has any low-stock alert configured, in one statement. It runs after the lock, so on READ
-  COMMITTED it sees every write committed before ours (one statement = one snapshot).
-- `append_ledger`: the ledger rows and the outbox events in one data-modifying statement on
+- `prelude`: the organization's locations, which of the request's products are tracked, whether it
+  has any low-stock alert configured and its negative-stock policy, in one statement. It runs after
+  the lock, so on READ COMMITTED it sees every write committed before ours (one statement = one
+  snapshot).
+- `append_entries`: the ledger rows and the outbox events in one data-modifying statement on
   PostgreSQL (arrays unnested; one cached statement whatever the number of rows).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -35,12 +37,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.ledger import Movement
 from stockledger.store import movements as ledger
 from stockledger.store import outbox as outbox_store
+from stockledger.store import products as products_store
 from stockledger.store.locations import TYPE_RANK, Location
 from stockledger.store.orgs import allocate_seq
 from stockledger.store.sql import MAX_IN_LIST
-from stockledger.store.tables import locations, low_stock_levels, outbox, products
+from stockledger.store.tables import locations, low_stock_levels, organizations, outbox, products
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Prelude:
     locations: list[Location]
     tracked: set[str]
     low_stock_configured: bool
+    allow_negative_stock: bool
 
 
 async def lock_allocating(conn: AsyncConnection, org: str, count: int) -> int:
@@ -94,33 +99,34 @@ _PRELUDE = union_all(
             ),
             Boolean,
         ),
-        false(),
+        organizations.c.allow_negative_stock,
         literal_column("0"),
-    ),
+    ).where(organizations.c.uuid == bindparam("org")),
 )
 
 
-async def prelude(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> Prelude | None:
+async def prelude(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> Prelude:
     """Locations (default STORE first, then other stores, SOLD, BIN, SUPPLIER), tracked products
-    among `product_uuids` and whether any low-stock alert is configured. None when the products are
-    too many for one IN list (the caller then reads them the plain way)."""
+    among `product_uuids`, whether any low-stock alert is configured and whether negative stock is
+    allowed. Products too many for one IN list are looked up by a second read, in chunks."""
     wanted = sorted(set(product_uuids))
-    if len(wanted) > MAX_IN_LIST:
-        return None
+    fits = len(wanted) <= MAX_IN_LIST
     found: list[tuple[Any, ...]] = []
     tracked: set[str] = set()
-    alerts = True
-    for kind, uuid, type_, name, description, is_default, is_system, created_ms in (
-        await conn.execute(_PRELUDE, {"org": org, "wanted": wanted})
+    alerts = allow_negative = True
+    for kind, uuid_, type_, name, description, is_default, is_system, created_ms in (
+        await conn.execute(_PRELUDE, {"org": org, "wanted": wanted if fits else []})
     ).all():
         if kind == "L":
-            found.append((uuid, type_, name, description, bool(is_default), bool(is_system), created_ms))
+            found.append((uuid_, type_, name, description, bool(is_default), bool(is_system), created_ms))
         elif kind == "P":
-            tracked.add(uuid)
+            tracked.add(uuid_)
         else:
-            alerts = bool(is_default)
+            alerts, allow_negative = bool(is_default), bool(is_system)
+    if not fits:
+        tracked = await products_store.tracked_among(conn, org, wanted)
     found.sort(key=lambda r: (not r[4], TYPE_RANK.get(r[1], len(TYPE_RANK)), r[6], r[0]))
-    return Prelude([Location(*r[:6]) for r in found], tracked, alerts)
+    return Prelude([Location(*r[:6]) for r in found], tracked, alerts, allow_negative)
 
 
 _PG_APPEND = text(
@@ -150,25 +156,10 @@ _PG_APPEND = text(
 class Entry:
     """A ledger row to append, with the request it came from."""
 
-    movement: ledger.RecordedMovement
+    movement: Movement
     actor: str | None
     external_uuid: str | None
-
-
-async def append_ledger(
-    conn: AsyncConnection,
-    org: str,
-    recorded: list[ledger.RecordedMovement],
-    events: list[outbox_store.Event],
-    *,
-    source: str,
-    actor: str | None,
-    external_uuid: str | None,
-    at_ms: int,
-) -> None:
-    """Insert the ledger rows and the outbox events (in this order of ids)."""
-    entries = [Entry(m, actor, external_uuid) for m in recorded]
-    await append_entries(conn, org, entries, events, source=source, at_ms=at_ms)
+    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 async def append_entries(
@@ -182,14 +173,13 @@ async def append_entries(
 ) -> None:
     """Insert ledger rows of one or several requests (each row names its request's actor and
     externalUuid), then the outbox events, in this order of ids."""
+    if not entries and not events:
+        return
     if conn.dialect.name != "postgresql":
         # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
         if entries:
             rows = [
-                ledger.row(
-                    org, e.movement, source=source, actor=e.actor, external_uuid=e.external_uuid, at_ms=at_ms
-                )
-                for e in entries
+                ledger.row(org, e.movement, e.uuid, e.actor, e.external_uuid, source, at_ms) for e in entries
             ]
             await conn.execute(ledger.INSERT, rows)
         if events:
@@ -203,7 +193,7 @@ async def append_entries(
             "at_ms": at_ms,
             "timestamp": envelope_timestamp(at_ms),
             "m_seq": [e.movement.seq for e in entries],
-            "m_uuid": [e.movement.uuid for e in entries],
+            "m_uuid": [e.uuid for e in entries],
             "m_product": [e.movement.change.product_uuid for e in entries],
             "m_variant": [e.movement.change.variant_uuid for e in entries],
             "m_from": [e.movement.change.from_location for e in entries],
