@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from stockledger.api import serialize
 from stockledger.api.responses import JSONResponse, SpooledResponse, json_response
-from stockledger.api.state import app_state
 from stockledger.domain.errors import Violation, validation_error
+from stockledger.plumbing import app_state
 from stockledger.service import fetch
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since

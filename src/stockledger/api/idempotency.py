@@ -24,8 +24,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockledger.api.responses import error_response
-from stockledger.api.state import AppState, app_state
 from stockledger.domain.errors import ServiceError, Violation, validation_error
+from stockledger.plumbing import AppState, app_state
 from stockledger.service import idempotency, organizations
 from stockledger.store.db import Database, write_claim
 from stockledger.store.idempotency import StoredKey

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from stockledger.api.responses import json_response
-from stockledger.api.state import app_state
 from stockledger.metrics import OUTBOX_DEPTH
+from stockledger.plumbing import app_state
 from stockledger.store import deliveries
 from stockledger.store.migrate import current_revision, head_revision, is_known_revision
 from stockledger.store.readiness import probe_write

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
 from stockledger.api import idempotency
-from stockledger.api.auth import READ_PRODUCT, READ_PURCHASE, authenticate, check_org
+from stockledger.api.auth import authenticate, check_org
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
-from stockledger.api.state import app_state
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import forbidden
 from stockledger.domain.events import envelope_timestamp
 from stockledger.domain.ids import canonical_uuid
 from stockledger.events.delivery import Deliverer
 from stockledger.events.dispatcher import Dispatcher
+from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state
 from stockledger.service import subscriptions as service
 from stockledger.service.context import Actor
 from stockledger.store.db import Database

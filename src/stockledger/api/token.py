@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from stockledger.api.auth import authenticate
 from stockledger.api.responses import json_response
-from stockledger.api.state import app_state
 from stockledger.api.wire import ErrorOut, OAuthErrorOut, TokenOut, UserOut
+from stockledger.plumbing import app_state
 from stockledger.store import apikeys
 from stockledger.tokens import ACCESS_TOKEN_TTL_S, TokenError, mint_access_token, verify_api_key
 

@@ -15,8 +15,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError, forbidden
+from stockledger.plumbing import app_state
 from stockledger.service.context import Actor
 from stockledger.store import apikeys, ui_sessions
 from stockledger.store.sql import now_ms

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.api.auth import READ_PRODUCT, READ_PURCHASE
-from stockledger.api.inventory import path_uuid
-from stockledger.api.state import app_state
 from stockledger.domain.errors import forbidden
+from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state, path_uuid
 from stockledger.service import subscriptions
 from stockledger.store.deliveries import LogEntry
 from stockledger.store.subscriptions import Subscription
