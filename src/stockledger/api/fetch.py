@@ -14,11 +14,10 @@ from starlette.responses import Response
 from stockledger.api import serialize
 from stockledger.api.responses import JSONResponse, SpooledResponse, json_response
 from stockledger.domain.errors import Violation, validation_error
-from stockledger.plumbing import app_state
+from stockledger.plumbing import Database, app_state
 from stockledger.service import fetch
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since
-from stockledger.store.db import Database
 
 
 def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -16,14 +16,13 @@ from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import forbidden
 from stockledger.domain.events import envelope_timestamp
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.subscriptions import Subscription
 from stockledger.events.delivery import Deliverer
 from stockledger.events.dispatcher import Dispatcher
-from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state
+from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, Database, app_state
 from stockledger.service import subscriptions as service
 from stockledger.service.context import Actor
-from stockledger.store.db import Database
 from stockledger.store.deliveries import LogEntry
-from stockledger.store.subscriptions import Subscription
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Subscriptions"])
 BASE = "/organizations/{org}/subscriptions"

@@ -8,14 +8,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import ServiceError, Violation
-from stockledger.domain.locations import LocationType
+from stockledger.domain.locations import Location, LocationType
 from stockledger.domain.movements import BalanceKey, Change, Source
 from stockledger.domain.quantity import format_units
 from stockledger.service import organizations
 from stockledger.service.context import Actor
 from stockledger.store import orgs
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.tables import organizations as organizations_table
 
 # Sales that already happened at the point of sale are recorded whatever the policy says.

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import subscriptions as rules
 from stockledger.domain.errors import ServiceError
+from stockledger.domain.subscriptions import Subscription
 from stockledger.events import destinations
 from stockledger.events.delivery import Deliverer
 from stockledger.service.context import Actor
 from stockledger.store import deliveries, subscriptions
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
-from stockledger.store.subscriptions import Subscription
 
 MAX_LOG_LIMIT = 1000
 

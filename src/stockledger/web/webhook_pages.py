@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from stockledger.domain.errors import forbidden
+from stockledger.domain.subscriptions import Subscription
 from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state, path_uuid
 from stockledger.service import subscriptions
 from stockledger.store.deliveries import LogEntry
-from stockledger.store.subscriptions import Subscription
 from stockledger.web import session
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
