@@ -22,7 +22,6 @@ from stockledger.events.dispatcher import Dispatcher
 from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, Database, app_state
 from stockledger.service import subscriptions as service
 from stockledger.service.context import Actor
-from stockledger.store.deliveries import LogEntry
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Subscriptions"])
 BASE = "/organizations/{org}/subscriptions"
@@ -114,7 +113,7 @@ def subscription_json(sub: Subscription) -> dict[str, Any]:
     }
 
 
-def delivery_json(entry: LogEntry) -> dict[str, Any]:
+def delivery_json(entry: service.LogEntry) -> dict[str, Any]:
     return {
         "messageUuid": entry.message_uuid,
         "messageId": entry.message_id,

@@ -16,6 +16,9 @@ from stockledger.events.delivery import Deliverer
 from stockledger.service.context import Actor
 from stockledger.store import deliveries, subscriptions
 from stockledger.store.db import Database
+
+# the delivery log this service returns, named here so that api/ and web/ need not import store/
+from stockledger.store.deliveries import LogEntry as LogEntry
 from stockledger.store.sql import now_ms
 
 MAX_LOG_LIMIT = 1000

@@ -11,7 +11,6 @@ from stockledger.domain.errors import forbidden
 from stockledger.domain.subscriptions import Subscription
 from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state, path_uuid
 from stockledger.service import subscriptions
-from stockledger.store.deliveries import LogEntry
 from stockledger.web import session
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
@@ -24,7 +23,7 @@ LAST_DELIVERIES = 10
 @dataclass(frozen=True)
 class SubscriptionView:
     subscription: Subscription
-    deliveries: list[LogEntry]
+    deliveries: list[subscriptions.LogEntry]
 
 
 def _require_webhook_scope(user: session.UiUser) -> None:
