@@ -29,6 +29,7 @@ serve: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports --no-cache  # the layer contracts in pyproject.toml
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

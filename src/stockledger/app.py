@@ -24,13 +24,14 @@ from stockledger.api import (
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
-from stockledger.api.ratelimit import RateLimiter
-from stockledger.api.state import AppState, verifier_for
+from stockledger.api.state import verifier_for
 from stockledger.config import Settings
+from stockledger.plumbing import AppState
+from stockledger.ratelimit import RateLimiter
 from stockledger.service import low_stock as low_stock_service
+from stockledger.service.key_status import KeyStatus
 from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database, pool_size_for
-from stockledger.store.key_status import KeyStatus
 
 DESCRIPTION = (
     "Self-hosted inventory service, wire-compatible with the Zettle Inventory API and its Pusher "

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from typer.testing import CliRunner, Result
 
 from stockledger.cli import app as cli
+from stockledger.domain.catalog import CatalogProduct
 from stockledger.service import catalog
 from stockledger.store import catalog as catalog_store
-from stockledger.store.catalog import CatalogProduct
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from stockledger.api.state import AppState
 from stockledger.app import create_app
+from stockledger.plumbing import AppState
 from stockledger.store.db import Database
 from tests.conftest import make_settings
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from stockledger.store import key_status
-from stockledger.store.key_status import KeyStatus
+from stockledger.service import key_status
+from stockledger.service.key_status import KeyStatus
 
 ORG = "00000000-0000-0000-0000-00000000000a"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stockledger.api.ratelimit import RateLimiter
 from stockledger.domain.errors import ServiceError
+from stockledger.ratelimit import RateLimiter
 
 
 class FakeClock:

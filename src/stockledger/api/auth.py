@@ -7,16 +7,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 
 from stockledger.api import idempotency
-from stockledger.api.state import app_state
 from stockledger.domain.errors import forbidden, unauthenticated
 from stockledger.domain.ids import canonical_uuid
+from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state
 from stockledger.service.context import Actor
 from stockledger.tokens import TokenError
-
-READ_PRODUCT = "READ:PRODUCT"
-WRITE_PRODUCT = "WRITE:PRODUCT"
-READ_PURCHASE = "READ:PURCHASE"
-WRITE_PURCHASE = "WRITE:PURCHASE"
 
 
 async def authenticate(request: Request) -> Actor:

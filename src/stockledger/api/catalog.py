@@ -9,15 +9,14 @@ from pydantic import Field, StringConstraints
 from starlette.responses import Response
 
 from stockledger.api.auth import Reader, Writer
-from stockledger.api.inventory import path_uuid
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
-from stockledger.api.state import app_state
 from stockledger.api.wire import ERRORS, NO_NUL, Uuid, Wire
+from stockledger.domain.catalog import CatalogProduct, CatalogVariant
 from stockledger.domain.errors import Violation, validation_error
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import catalog
 from stockledger.service.context import Actor
-from stockledger.store.catalog import CatalogProduct, CatalogVariant
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Catalog (Extension)"])
 

@@ -14,7 +14,6 @@ from stockledger.api.auth import Reader, Writer
 from stockledger.api.fetch import parse_instant, parse_limit
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
-from stockledger.api.state import app_state
 from stockledger.api.wire import (
     ERRORS,
     NO_NUL,
@@ -28,6 +27,7 @@ from stockledger.api.wire import (
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import format_units, to_units
+from stockledger.plumbing import app_state
 from stockledger.service import counts, history, settings, stores
 from stockledger.service.context import Actor
 

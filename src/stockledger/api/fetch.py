@@ -13,12 +13,11 @@ from starlette.responses import Response
 
 from stockledger.api import serialize
 from stockledger.api.responses import JSONResponse, SpooledResponse, json_response
-from stockledger.api.state import app_state
 from stockledger.domain.errors import Violation, validation_error
+from stockledger.plumbing import Database, app_state
 from stockledger.service import fetch
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since
-from stockledger.store.db import Database
 
 
 def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -24,11 +24,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockledger.api.responses import error_response
-from stockledger.api.state import AppState, app_state
 from stockledger.domain.errors import ServiceError, Violation, validation_error
+from stockledger.plumbing import AppState, Database, app_state
 from stockledger.service import idempotency, organizations
-from stockledger.store.db import Database, write_claim
-from stockledger.store.idempotency import StoredKey
 
 log = logging.getLogger("stockledger.idempotency")
 HEADER = b"idempotency-key"
@@ -104,11 +102,10 @@ class Idempotency:
         claim = idempotency.Claim(key)
         captured = _Captured()
         pending_token = _pending.set(_Pending(scope["method"], scope["path"], body, claim))
-        claim_token = write_claim.set(claim)
         try:
-            await self.app(scope, _replaying(body, receive), captured.send)
+            with idempotency.claiming(claim):
+                await self.app(scope, _replaying(body, receive), captured.send)
         finally:
-            write_claim.reset(claim_token)
             _pending.reset(pending_token)
         org = claim.org
         if org is None:  # not admitted (refused, replayed, or a route without keys): as it answered
@@ -159,7 +156,7 @@ class _Captured:
             await send(message)
 
 
-def _stored_answer(stored: StoredKey, fingerprint: str) -> Response:
+def _stored_answer(stored: idempotency.StoredKey, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
         return error_response(
             ServiceError(

@@ -11,7 +11,6 @@ from stockledger.api import fetch, serialize
 from stockledger.api.auth import Reader, Writer
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
-from stockledger.api.state import app_state
 from stockledger.api.wire import (
     ERRORS,
     BulkRequest,
@@ -25,8 +24,8 @@ from stockledger.api.wire import (
     to_change,
 )
 from stockledger.domain.errors import Violation, validation_error
-from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.locations import parse_location_type
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import inventory, movements, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since
@@ -34,13 +33,6 @@ from stockledger.service.inventory import LocationRef, Since
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Inventory"])
 
 MAX_SEQ = 2**63 - 1  # sequence numbers are BIGINT
-
-
-def path_uuid(value: str, name: str) -> str:
-    canonical = canonical_uuid(value)
-    if canonical is None:
-        raise validation_error([Violation(name, "must be a UUID")])
-    return canonical
 
 
 def parse_since(raw: str | None) -> Since | None:

@@ -9,14 +9,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from stockledger.api.auth import WRITE_PURCHASE, requires
+from stockledger.api.auth import requires
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute, loads_exact
-from stockledger.api.state import app_state
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import ServiceError, Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.signing import SIGNATURE_HEADER, verify
+from stockledger.plumbing import WRITE_PURCHASE, app_state
 from stockledger.service import purchases
 from stockledger.service.context import Actor
 from stockledger.service.purchases import Channel, Recorded

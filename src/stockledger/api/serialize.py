@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from stockledger.domain.locations import Location
 from stockledger.domain.quantity import format_units
 from stockledger.service.results import BalanceRecord, LocationBalances, LocationInventory
-from stockledger.store.locations import Location
 
 
 def balance_record(record: BalanceRecord) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What every route needs from the running app: settings, database, token verifier, stop hooks."""
+"""Bearer-token verification for the API: the server's own HS256 verifier, or a JWKS one."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cachetools import TLRUCache
-from fastapi import Request
 
-from stockledger.api.ratelimit import RateLimiter
 from stockledger.config import Settings
 from stockledger.jwks import JwksVerifier, Verifier
-from stockledger.shutdown import StopCallback
-from stockledger.store.db import Database
-from stockledger.store.key_status import KeyStatus
 from stockledger.tokens import LEEWAY_S, Principal, verify_access_token_expiry
 
 VERIFIED_TOKENS_CACHED = 4096  # least recently used tokens are dropped beyond this
@@ -64,25 +59,3 @@ def verifier_for(settings: Settings, secret: str) -> Verifier:
         scope_claim=settings.jwt_scope_claim,
         fallback=own,  # `stockledger token` and POST /token keep working next to the provider
     )
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    db: Database
-    secret: str
-    verifier: Verifier
-    rate_limiter: RateLimiter
-    key_status: KeyStatus  # is the API key behind an access token still active (read per request)
-    # Run by the lifespan on shutdown, after in-flight requests finished and before the database
-    # closes: background tasks (e.g. a webhook dispatcher) register here to stop claiming work.
-    stop_callbacks: list[StopCallback] = field(default_factory=list)
-
-    def on_shutdown(self, callback: StopCallback) -> None:
-        """Register an async callback that stops a background task when the server shuts down."""
-        self.stop_callbacks.append(callback)
-
-
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.stockledger
-    return state

@@ -9,21 +9,19 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
 from stockledger.api import idempotency
-from stockledger.api.auth import READ_PRODUCT, READ_PURCHASE, authenticate, check_org
+from stockledger.api.auth import authenticate, check_org
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
-from stockledger.api.state import app_state
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import forbidden
 from stockledger.domain.events import envelope_timestamp
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.subscriptions import Subscription
 from stockledger.events.delivery import Deliverer
 from stockledger.events.dispatcher import Dispatcher
+from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, Database, app_state
 from stockledger.service import subscriptions as service
 from stockledger.service.context import Actor
-from stockledger.store.db import Database
-from stockledger.store.deliveries import LogEntry
-from stockledger.store.subscriptions import Subscription
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Subscriptions"])
 BASE = "/organizations/{org}/subscriptions"
@@ -115,7 +113,7 @@ def subscription_json(sub: Subscription) -> dict[str, Any]:
     }
 
 
-def delivery_json(entry: LogEntry) -> dict[str, Any]:
+def delivery_json(entry: service.LogEntry) -> dict[str, Any]:
     return {
         "messageUuid": entry.message_uuid,
         "messageId": entry.message_id,

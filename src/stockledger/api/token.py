@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from stockledger.api.auth import authenticate
 from stockledger.api.responses import json_response
-from stockledger.api.state import app_state
 from stockledger.api.wire import ErrorOut, OAuthErrorOut, TokenOut, UserOut
-from stockledger.store import apikeys
-from stockledger.tokens import ACCESS_TOKEN_TTL_S, TokenError, mint_access_token, verify_api_key
+from stockledger.plumbing import app_state
+from stockledger.service import apikeys
+from stockledger.tokens import ACCESS_TOKEN_TTL_S, mint_access_token
 
 router = APIRouter(tags=["Authentication"], responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 
@@ -34,16 +33,9 @@ async def token(
         return _oauth_error("unsupported_grant_type", f"grant_type must be {JWT_BEARER_GRANT}")
     state = app_state(request)
     try:
-        claims = verify_api_key(state.secret, assertion)
-    except TokenError:
-        return _oauth_error("invalid_grant", "the assertion is not a valid API key")
-
-    async def lookup(conn: AsyncConnection) -> apikeys.ApiKeyRecord | None:
-        return await apikeys.get(conn, str(claims["kid"]))
-
-    record = await state.db.read(lookup)
-    if record is None or record.revoked_ms is not None or record.org_uuid != claims["org"]:
-        return _oauth_error("invalid_grant", "the API key is unknown or revoked")
+        record = await apikeys.verify_api_key(state.db, state.secret, assertion)
+    except apikeys.KeyRefused as exc:
+        return _oauth_error("invalid_grant", str(exc))
     access = mint_access_token(
         state.secret,
         org=record.org_uuid,

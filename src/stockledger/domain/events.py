@@ -103,3 +103,15 @@ def inventory_tracking_started(org: str, product: str, info: ChangeInfo) -> dict
 
 def inventory_tracking_stopped(org: str, product: str, info: ChangeInfo) -> dict[str, Any]:
     return {"organizationUuid": org, "productUuid": product, "changeInformation": info.to_json()}
+
+
+@dataclass(frozen=True)
+class Message:
+    """An outbox event as it is delivered: the payload and timestamp are the exact signed texts."""
+
+    org_uuid: str
+    message_uuid: str
+    message_id: str
+    event_name: str
+    payload: str
+    timestamp: str

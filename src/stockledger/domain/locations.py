@@ -1,7 +1,8 @@
-"""Location types and the four system locations every organization starts with."""
+"""Locations: their types, the four system locations every organization starts with, the record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -24,3 +25,15 @@ def parse_location_type(raw: str) -> LocationType | None:
         return LocationType(raw.strip().upper())
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class Location:
+    """A location of an organization as stored."""
+
+    uuid: str
+    type: str
+    name: str
+    description: str | None
+    is_default: bool
+    is_system: bool

@@ -145,3 +145,16 @@ def check_scopes(event_names: list[str], scopes: frozenset[str]) -> None:
     missing = sorted({s for name in wanted if (s := EVENT_SCOPES[name]) is not None and s not in scopes})
     if missing:
         raise forbidden(f"Missing scope {' '.join(missing)} for the subscribed events")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    uuid: str
+    org_uuid: str
+    transport_name: str
+    event_names: list[str]
+    destination: str
+    contact_email: str
+    status: str
+    signing_key: str
+    updated_ms: int

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
+from stockledger.domain.events import Message
 from stockledger.domain.signing import SIGNATURE_HEADER, signature
 from stockledger.events import destinations
 
@@ -17,18 +18,6 @@ DELIVERY_TIMEOUT_S = 10.0  # spec §7: a delivery succeeds on any 2xx within 10 
 MAX_STATUS_TEXT = 255  # fits deliveries.last_status
 MAX_POOLED_HOSTS = 64  # HTTP clients kept open, one per destination host name
 MAX_ANSWER_BYTES = 64 * 1024  # answer body read (and dropped) so its connection can be reused
-
-
-@dataclass(frozen=True)
-class Message:
-    """An outbox event as it is delivered: the payload and timestamp are the exact signed texts."""
-
-    org_uuid: str
-    message_uuid: str
-    message_id: str
-    event_name: str
-    payload: str
-    timestamp: str
 
 
 def envelope(message: Message) -> bytes:

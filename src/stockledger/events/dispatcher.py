@@ -16,15 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger import metrics
 from stockledger.domain.subscriptions import STATUS_ACTIVE, STATUS_FAILING
-from stockledger.events import wakeup
 from stockledger.events.delivery import DELIVERY_TIMEOUT_S, Deliverer
 from stockledger.events.schedule import Clock, SystemClock, retry_delay_s
-from stockledger.store import deliveries, subscriptions
+from stockledger.store import deliveries, subscriptions, wakeup
 from stockledger.store.db import Database
 
 log = logging.getLogger("stockledger.dispatcher")
 
-# Dispatchers of this process are woken when an outbox event commits (events/wakeup.py) and after
+# Dispatchers of this process are woken when an outbox event commits (store/wakeup.py) and after
 # each delivered batch; the poll finds what other processes committed.
 POLL_INTERVAL_S = 0.1
 # A pass starts at most this long after the previous one started: under load, the events committed

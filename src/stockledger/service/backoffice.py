@@ -7,15 +7,15 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.backoffice import StockSort, VariantNames
 from stockledger.domain.errors import Violation, not_found, validation_error
-from stockledger.domain.locations import LocationType
+from stockledger.domain.locations import Location, LocationType
 from stockledger.domain.movements import Change
 from stockledger.service import low_stock, movements, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
 from stockledger.store import locations, stocktakes, ui_queries
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.movements import MovementRow
 
 CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
@@ -49,7 +49,7 @@ async def stock_view(
     *,
     query: str,
     query_uuid: str | None,
-    sort: ui_queries.StockSort,
+    sort: StockSort,
     cursor: ui_queries.Cursor | None,
     limit: int,
 ) -> StockView:
@@ -83,7 +83,7 @@ class BalancePoint:
 class VariantView:
     product_uuid: str
     variant_uuid: str
-    names: ui_queries.VariantNames
+    names: VariantNames
     tracked: bool
     locations: list[Location]
     store: Location
@@ -180,8 +180,8 @@ async def store_locations(db: Database, actor: Actor) -> list[Location]:
     return await db.read(work)
 
 
-async def variant_label(db: Database, actor: Actor, product: str, variant: str) -> ui_queries.VariantNames:
-    async def work(conn: AsyncConnection) -> ui_queries.VariantNames:
+async def variant_label(db: Database, actor: Actor, product: str, variant: str) -> VariantNames:
+    async def work(conn: AsyncConnection) -> VariantNames:
         return await ui_queries.variant_names(conn, actor.org, product, variant)
 
     return await db.read(work)

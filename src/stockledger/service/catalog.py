@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.catalog import CatalogProduct, CatalogVariant
 from stockledger.domain.errors import not_found
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.text import without_nul
 from stockledger.service.context import Actor
 from stockledger.store import catalog
-from stockledger.store.catalog import CatalogProduct, CatalogVariant
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 

@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Select, and_, case, func, literal_column, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, validation_error
+from stockledger.domain.locations import Location
 from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since, records, resolve_location
@@ -24,7 +25,6 @@ from stockledger.service.results import BalanceRecord, LocationInventory
 from stockledger.store import balances, locations, orgs, products
 from stockledger.store.balances import BalanceRow
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.tables import balances as balances_table
 from stockledger.store.tables import movements
 from stockledger.store.tables import products as products_table

@@ -16,7 +16,8 @@ answer was lost: the effect is in the ledger exactly once, and the client reads 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.errors import ServiceError
 from stockledger.store import idempotency as keys
 from stockledger.store import orgs
-from stockledger.store.db import Database, Work
+from stockledger.store.db import Database, Work, write_claim
+
+# what `lookup` returns, named here so that the API layer need not import store/
+from stockledger.store.idempotency import StoredKey as StoredKey
 from stockledger.store.sql import now_ms
 
 KEY_TTL_MS = 24 * 60 * 60 * 1000  # spec §8: replays within 24 h
@@ -36,6 +40,16 @@ REPLAY_POLL_S = 0.01
 
 # The clock, a module attribute so tests can move time.
 clock: Callable[[], int] = now_ms
+
+
+@contextmanager
+def claiming(claim: Claim) -> Iterator[None]:
+    """Every write transaction started inside the block (by this task) claims `claim` first."""
+    token = write_claim.set(claim)
+    try:
+        yield
+    finally:
+        write_claim.reset(token)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, not_found, not_tracked, validation_error
+from stockledger.domain.locations import Location
 from stockledger.service import organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import BalanceRecord, LocationBalances, LocationInventory
 from stockledger.store import balances, locations, orgs, products
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.locations import Location
 from stockledger.domain.low_stock import (
     LOW_STOCK_EVENT,
     LowStockConfig,
@@ -25,7 +26,6 @@ from stockledger.service.results import LocationInventory
 from stockledger.store import locations, orgs, outbox, products
 from stockledger.store import low_stock as store
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 
 # The level an alert without a level of its own is evaluated against, in thousandths. Set once at

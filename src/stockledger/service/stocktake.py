@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.locations import Location
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
 from stockledger.domain.text import has_nul, without_nul
 from stockledger.service import counts, organizations
@@ -20,7 +21,6 @@ from stockledger.service.backoffice import pick_store
 from stockledger.service.context import Actor
 from stockledger.store import balances, locations, products, stocktakes
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 from stockledger.store.stocktakes import StoredStocktake
 

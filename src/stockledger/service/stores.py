@@ -7,13 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import new_location_uuid
-from stockledger.domain.locations import LocationType
+from stockledger.domain.locations import Location, LocationType
 from stockledger.service import organizations
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, resolve_location
 from stockledger.store import locations, orgs
 from stockledger.store.db import Database
-from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import locations as locations_table
 

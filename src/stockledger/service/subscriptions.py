@@ -10,13 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import subscriptions as rules
 from stockledger.domain.errors import ServiceError
+from stockledger.domain.subscriptions import Subscription
 from stockledger.events import destinations
 from stockledger.events.delivery import Deliverer
 from stockledger.service.context import Actor
 from stockledger.store import deliveries, subscriptions
 from stockledger.store.db import Database
+
+# the delivery log this service returns, named here so that api/ and web/ need not import store/
+from stockledger.store.deliveries import LogEntry as LogEntry
 from stockledger.store.sql import now_ms
-from stockledger.store.subscriptions import Subscription
 
 MAX_LOG_LIMIT = 1000
 

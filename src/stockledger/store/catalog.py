@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.catalog import CatalogProduct, CatalogVariant
 from stockledger.store.sql import upsert
 from stockledger.store.tables import catalog_products, catalog_variants
 
@@ -47,21 +47,6 @@ async def refresh_sort_keys(conn: AsyncConnection, org: str, product_uuid: str) 
                 )
                 .values(sort_key=wanted)
             )
-
-
-@dataclass(frozen=True)
-class CatalogVariant:
-    uuid: str
-    name: str | None = None
-    sku: str | None = None
-    barcode: str | None = None
-
-
-@dataclass(frozen=True)
-class CatalogProduct:
-    product_uuid: str
-    name: str | None
-    variants: list[CatalogVariant]
 
 
 async def merge_product(

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.events import Message
 from stockledger.domain.subscriptions import matches
-from stockledger.events.delivery import Message
 from stockledger.store import subscriptions as subscription_store
 from stockledger.store.sql import upsert
 from stockledger.store.tables import deliveries, outbox, subscriptions

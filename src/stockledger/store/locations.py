@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# Location is re-exported: the ledger write path names it from here
+from stockledger.domain.locations import Location as Location
 from stockledger.store.tables import locations
-
-
-@dataclass(frozen=True)
-class Location:
-    uuid: str
-    type: str
-    name: str
-    description: str | None
-    is_default: bool
-    is_system: bool
-
 
 # How locations are listed: the default STORE first, then by type in this order (others last).
 TYPE_RANK = {"STORE": 0, "SOLD": 1, "BIN": 2, "SUPPLIER": 3}

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.events import envelope_timestamp
 from stockledger.domain.ids import new_uuid1
-from stockledger.events import wakeup
+from stockledger.store import wakeup
 from stockledger.store.tables import outbox
 
 # messageId is a version-5 UUID derived from the messageUuid: stable across retries by construction.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -10,21 +9,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.subscriptions import Subscription
 from stockledger.store.sql import upsert
 from stockledger.store.tables import deliveries, subscriptions
-
-
-@dataclass(frozen=True)
-class Subscription:
-    uuid: str
-    org_uuid: str
-    transport_name: str
-    event_names: list[str]
-    destination: str
-    contact_email: str
-    status: str
-    signing_key: str
-    updated_ms: int
 
 
 def _of(row: RowMapping) -> Subscription:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from stockledger.domain.backoffice import StockSort, VariantNames
 from stockledger.store import movements as ledger
 from stockledger.store.movements import MovementRow
 from stockledger.store.tables import balances, catalog_products, catalog_variants, products
 
-StockSort = Literal["name", "balance", "-balance"]
-STOCK_SORTS: tuple[StockSort, ...] = ("name", "balance", "-balance")
 MAX_PAGE_SIZE = 500  # a page is rendered as HTML; more rows than this help nobody
 
 # A keyset position: ("n", sort_key, product, variant) among named variants, ("u", product, variant)
@@ -216,14 +215,6 @@ async def stock_page(
         p, v, key = page[-1]
         after = ("n", key, p, v) if key is not None else ("u", p, v)
     return StockPage(rows, after)
-
-
-@dataclass(frozen=True)
-class VariantNames:
-    product_name: str | None
-    variant_name: str | None
-    sku: str | None
-    barcode: str | None
 
 
 async def variant_names(conn: AsyncConnection, org: str, product: str, variant: str) -> VariantNames:

@@ -7,11 +7,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.api.auth import READ_PRODUCT, WRITE_PRODUCT
-from stockledger.api.inventory import path_uuid
-from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
+from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state, path_uuid
 from stockledger.service import backoffice, low_stock
 from stockledger.web import session
 from stockledger.web.params import uuid_param

@@ -12,15 +12,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from stockledger.api.state import app_state
 from stockledger.domain.errors import ServiceError, forbidden
+from stockledger.plumbing import app_state
+from stockledger.service import apikeys
 from stockledger.service.context import Actor
-from stockledger.store import apikeys, ui_sessions
-from stockledger.store.sql import now_ms
-from stockledger.tokens import TokenError, verify_api_key
 
 SESSION_COOKIE = "stockledger_session"
 SIGNIN_COOKIE = "stockledger_signin"  # carries the sign-in form's CSRF token before a session exists
@@ -60,35 +57,15 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
     )
 
 
-async def _active_key(request: Request, key_id: str, org: str) -> apikeys.ApiKeyRecord | None:
-    async def lookup(conn: AsyncConnection) -> apikeys.ApiKeyRecord | None:
-        return await apikeys.get(conn, key_id)
-
-    record = await app_state(request).db.read(lookup)
-    if record is None or record.revoked_ms is not None or record.org_uuid != org:
-        return None
-    return record
-
-
 async def sign_in(request: Request, response: Response, api_key: str) -> bool:
     """Verify the key (signed by this server, recorded, not revoked) and set the session cookie."""
+    state = app_state(request)
     try:
-        claims = verify_api_key(app_state(request).secret, api_key.strip())
-    except TokenError:
-        return False
-    record = await _active_key(request, str(claims["kid"]), str(claims["org"]))
-    if record is None:
+        record = await apikeys.verify_api_key(state.db, state.secret, api_key.strip())
+    except apikeys.KeyRefused:
         return False
     session_id = secrets.token_urlsafe(32)
-    now = now_ms()
-
-    async def open_session(conn: AsyncConnection) -> None:
-        await ui_sessions.purge_expired(conn, now)  # sign-ins are rare: they tidy up
-        await ui_sessions.insert_session(
-            conn, session_id, record.org_uuid, record.key_id, now, now + SESSION_TTL_S * 1000
-        )
-
-    await app_state(request).db.write(open_session)
+    await apikeys.open_session(state.db, session_id, record, SESSION_TTL_S)
     session = {
         "sid": session_id,
         "kid": record.key_id,
@@ -104,11 +81,7 @@ async def sign_in(request: Request, response: Response, api_key: str) -> bool:
 
 async def sign_out(request: Request, response: Response, user: UiUser) -> None:
     """End the session on the server (its row is deleted) and ask the browser to drop the cookie."""
-
-    async def end(conn: AsyncConnection) -> None:
-        await ui_sessions.remove(conn, user.session_id)
-
-    await app_state(request).db.write(end)
+    await apikeys.end_session(app_state(request).db, user.session_id)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 
@@ -127,11 +100,7 @@ async def current_user(request: Request) -> UiUser:
     ):
         raise SignInRequired  # also a cookie from before sessions were kept on the server
     session_id, key_id, org = session["sid"], session["kid"], session["org"]
-
-    async def lookup(conn: AsyncConnection) -> apikeys.ApiKeyRecord | None:
-        return await ui_sessions.active_key(conn, session_id, org, key_id, now_ms())
-
-    record = await app_state(request).db.read(lookup)
+    record = await apikeys.session_key(app_state(request).db, session_id, org, key_id)
     if record is None:
         raise SignInRequired
     actor = Actor(record.org_uuid, record.sub, None, frozenset(record.scopes.split()), "USER")

@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from stockledger.api.auth import READ_PRODUCT
-from stockledger.api.state import app_state
+from stockledger.domain.backoffice import STOCK_SORTS, StockSort
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import format_units
+from stockledger.plumbing import READ_PRODUCT, app_state
 from stockledger.service import backoffice
-from stockledger.store.ui_queries import STOCK_SORTS, StockSort
 from stockledger.web import session
 from stockledger.web.params import decode_cursor, encode_cursor, int_param, uuid_param
 from stockledger.web.render import page

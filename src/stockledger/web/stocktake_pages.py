@@ -8,9 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.api.auth import WRITE_PRODUCT
-from stockledger.api.inventory import path_uuid
-from stockledger.api.state import app_state
+from stockledger.plumbing import WRITE_PRODUCT, app_state, path_uuid
 from stockledger.service import backoffice, stocktake
 from stockledger.web import session
 from stockledger.web.params import uuid_param

@@ -9,16 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.api.auth import READ_PRODUCT, WRITE_PRODUCT
-from stockledger.api.inventory import path_uuid
-from stockledger.api.state import app_state
+from stockledger.domain.backoffice import VariantNames
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
 from stockledger.domain.text import has_nul
+from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state, path_uuid
 from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
-from stockledger.store.ui_queries import VariantNames
 from stockledger.web import session
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import int_param, uuid_param

@@ -7,13 +7,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.api.auth import READ_PRODUCT, READ_PURCHASE
-from stockledger.api.inventory import path_uuid
-from stockledger.api.state import app_state
 from stockledger.domain.errors import forbidden
+from stockledger.domain.subscriptions import Subscription
+from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state, path_uuid
 from stockledger.service import subscriptions
-from stockledger.store.deliveries import LogEntry
-from stockledger.store.subscriptions import Subscription
 from stockledger.web import session
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
@@ -26,7 +23,7 @@ LAST_DELIVERIES = 10
 @dataclass(frozen=True)
 class SubscriptionView:
     subscription: Subscription
-    deliveries: list[LogEntry]
+    deliveries: list[subscriptions.LogEntry]
 
 
 def _require_webhook_scope(user: session.UiUser) -> None:

@@ -1,5 +1,8 @@
 """Waking the dispatchers of this process when an outbox event commits, instead of at their next poll.
 
+It lives in store/ (which events/ may import, never the reverse) because writing an outbox row is
+what asks for the wake-up.
+
 A dispatcher `listen()`s with its wake-up event; every outbox event asks, through `event_written()`,
 to have `outbox_committed()` run once its transaction commits (the store's after-commit hooks), which
 sets the events of the dispatchers on the running loop. Dispatchers of other processes still find the
