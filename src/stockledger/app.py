@@ -27,7 +27,6 @@ from stockledger.api.middleware import Gateway
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.api.state import AppState, verifier_for
 from stockledger.config import Settings
-from stockledger.service import low_stock as low_stock_service
 from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database, pool_size_for
 from stockledger.store.key_status import KeyStatus
@@ -82,7 +81,6 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
         lifespan=lifespan,
         strict_content_type=False,
     )
-    low_stock_service.configure(settings.default_low_stock_level)
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )

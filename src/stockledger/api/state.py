@@ -11,10 +11,12 @@ from fastapi import Request
 
 from stockledger.api.ratelimit import RateLimiter
 from stockledger.config import Settings
+from stockledger.domain.low_stock import default_level_units
 from stockledger.jwks import JwksVerifier, Verifier
 from stockledger.shutdown import StopCallback
 from stockledger.store.db import Database
 from stockledger.store.key_status import KeyStatus
+from stockledger.store.sql import now_ms
 from stockledger.tokens import LEEWAY_S, Principal, verify_access_token_expiry
 
 VERIFIED_TOKENS_CACHED = 4096  # least recently used tokens are dropped beyond this
@@ -77,6 +79,14 @@ class AppState:
     # Run by the lifespan on shutdown, after in-flight requests finished and before the database
     # closes: background tasks (e.g. a webhook dispatcher) register here to stop claiming work.
     stop_callbacks: list[StopCallback] = field(default_factory=list)
+    # Wall-clock milliseconds of the Idempotency-Key lifetimes (tests move it).
+    idempotency_clock: Callable[[], int] = now_ms
+
+    @property
+    def default_low_stock_units(self) -> int:
+        """The level, in thousandths, an alert without a level of its own is evaluated against
+        (STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL), passed to the use cases that evaluate alerts."""
+        return default_level_units(self.settings.default_low_stock_level)
 
     def on_shutdown(self, callback: StopCallback) -> None:
         """Register an async callback that stops a background task when the server shuts down."""
