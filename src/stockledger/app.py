@@ -28,7 +28,6 @@ from stockledger.api.state import verifier_for
 from stockledger.config import Settings
 from stockledger.plumbing import AppState
 from stockledger.ratelimit import RateLimiter
-from stockledger.service import low_stock as low_stock_service
 from stockledger.service.key_status import KeyStatus
 from stockledger.shutdown import run_stop_callbacks
 from stockledger.store.db import Database, pool_size_for
@@ -83,7 +82,6 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
         lifespan=lifespan,
         strict_content_type=False,
     )
-    low_stock_service.configure(settings.default_low_stock_level)
     limiter = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst or max(1, int(settings.rate_limit_per_s))
     )

@@ -25,6 +25,7 @@ from stockledger.config_check import (
     effective_settings,
 )
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.low_stock import default_level_units
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals
@@ -381,7 +382,14 @@ def purchases_import(
         await upgrade(url)
         db = Database(url, pool_size=2)
         try:
-            return await replay(db, org_id, lines, max_lines=settings.max_changes, on_line=advance)
+            return await replay(
+                db,
+                org_id,
+                lines,
+                max_lines=settings.max_changes,
+                default_low_stock_units=default_level_units(settings.default_low_stock_level),
+                on_line=advance,
+            )
         finally:
             await db.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -9,6 +10,7 @@ from fastapi import Request
 from stockledger.config import Settings
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.low_stock import default_level_units
 from stockledger.jwks import Verifier
 from stockledger.ratelimit import RateLimiter
 from stockledger.service.key_status import KeyStatus
@@ -17,6 +19,7 @@ from stockledger.shutdown import StopCallback
 # The routes only hand the database handle on to services; it is re-exported here so that neither
 # front door imports store/ (the layer rule), not so that they query it.
 from stockledger.store.db import Database
+from stockledger.store.sql import now_ms
 
 __all__ = [
     "READ_PRODUCT",
@@ -49,6 +52,14 @@ class AppState:
     # Run by the lifespan on shutdown, after in-flight requests finished and before the database
     # closes: background tasks (e.g. a webhook dispatcher) register here to stop claiming work.
     stop_callbacks: list[StopCallback] = field(default_factory=list)
+    # Wall-clock milliseconds of the Idempotency-Key lifetimes (tests move it).
+    idempotency_clock: Callable[[], int] = now_ms
+
+    @property
+    def default_low_stock_units(self) -> int:
+        """The level, in thousandths, an alert without a level of its own is evaluated against
+        (STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL), passed to the use cases that evaluate alerts."""
+        return default_level_units(self.settings.default_low_stock_level)
 
     def on_shutdown(self, callback: StopCallback) -> None:
         """Register an async callback that stops a background task when the server shuts down."""

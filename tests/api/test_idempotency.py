@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from stockledger.service import idempotency
 from stockledger.store.db import Database
+from stockledger.store.sql import now_ms
 from stockledger.store.tables import idempotency_keys, movements
 from tests.conftest import Api, new_uuid
 
@@ -168,21 +169,22 @@ async def test_two_concurrent_requests_with_one_key_apply_once(api: Api, db: Dat
 
 
 async def test_keys_expire_after_24_hours_and_are_purged(
-    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+    api: Api, app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
     body = await restock_body(api, product, variant)
-    start = idempotency.clock()
-    monkeypatch.setattr(idempotency, "clock", lambda: start)
+    start = now_ms()
+    state = app.state.stockledger  # the app's clock of key lifetimes
+    monkeypatch.setattr(state, "idempotency_clock", lambda: start)
     assert (await api.put("/organizations/self/inventory", json=body, headers=key_headers("old"))).is_success
     almost = start + idempotency.KEY_TTL_MS - 1
-    monkeypatch.setattr(idempotency, "clock", lambda: almost)
+    monkeypatch.setattr(state, "idempotency_clock", lambda: almost)
     replay = await api.put("/organizations/self/inventory", json=body, headers=key_headers("old"))
     assert replay.headers.get("idempotent-replayed") == "true"
 
     later = start + idempotency.KEY_TTL_MS + 1
-    monkeypatch.setattr(idempotency, "clock", lambda: later)
+    monkeypatch.setattr(state, "idempotency_clock", lambda: later)
     fresh = await api.put("/organizations/self/inventory", json=body, headers=key_headers("old"))
     assert fresh.status_code == 200 and "idempotent-replayed" not in fresh.headers
     assert (await api.get("/inventory")).json()["variants"][0]["balance"] == "10"
@@ -202,17 +204,18 @@ async def test_keys_expire_after_24_hours_and_are_purged(
 
 
 async def test_the_service_purges_expired_keys_by_itself(
-    api: Api, other_api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+    api: Api, other_api: Api, app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
     body = await restock_body(api, product, variant)
-    start = idempotency.clock()
-    monkeypatch.setattr(idempotency, "clock", lambda: start)
+    start = now_ms()
+    state = app.state.stockledger  # the app's clock of key lifetimes
+    monkeypatch.setattr(state, "idempotency_clock", lambda: start)
     await api.put("/organizations/self/inventory", json=body, headers=key_headers("stale"))
 
     later = start + idempotency.KEY_TTL_MS + idempotency.PURGE_INTERVAL_MS + 1
-    monkeypatch.setattr(idempotency, "clock", lambda: later)
+    monkeypatch.setattr(state, "idempotency_clock", lambda: later)
     # any keyed write (here of another organization) triggers the opportunistic purge
     await other_api.put(
         "/organizations/self/settings", json={"allowNegativeStock": True}, headers=key_headers("x")

@@ -318,12 +318,10 @@ async def test_without_private_destinations_plain_http_is_refused(
 async def test_without_private_destinations_a_name_resolving_to_loopback_is_not_accessible(
     api: Api, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stockledger.events import destinations
-
     async def loopback(_host: str, _port: int) -> list[str]:
         return ["127.0.0.1"]
 
-    monkeypatch.setattr(destinations, "resolve", loopback)
+    monkeypatch.setattr(app.state.webhooks.deliverer, "resolve", loopback)
     monkeypatch.setattr(app.state.webhooks.deliverer, "allow_private", False)
     response = await api.post(
         BASE,

@@ -99,7 +99,13 @@ async def test_sqlite_writers_on_two_connections_queue_and_lose_nothing(tmp_path
 
         async def put(database: Database) -> None:
             await movements.update_balances(
-                database, actor, [change], return_location=None, external_uuid=None, max_changes=10
+                database,
+                actor,
+                [change],
+                return_location=None,
+                external_uuid=None,
+                max_changes=10,
+                default_low_stock_units=5000,
             )
 
         await asyncio.gather(*(put(first if i % 2 else second) for i in range(40)))

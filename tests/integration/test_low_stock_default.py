@@ -1,11 +1,13 @@
-"""The server default low-stock level: taken from the settings at start-up, applied when no level is set."""
+"""The server default low-stock level: taken from the settings of each app, applied when no level is set."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-import pytest
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.app import create_app
@@ -16,38 +18,40 @@ from tests.api.low_stock_support import low_stock_events, put, sell, stock
 from tests.conftest import Api, make_settings, new_uuid
 
 
-@pytest.fixture
-def restore_default() -> Iterator[None]:
-    saved = low_stock.default_units()
-    yield
-    low_stock.configure(saved // 1000)
+@asynccontextmanager
+async def client_of(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stockledger.test") as http:
+        yield http
 
 
-def test_create_app_adopts_the_configured_default(restore_default: None, tmp_path: Path) -> None:
-    settings = make_settings("sqlite:///" + str(tmp_path / "x.db"), tmp_path, default_low_stock_level=3)
-    create_app(settings, db=Database(settings.effective_database_url()))
-    assert low_stock.default_units() == 3000
-
-
-async def test_alert_without_level_uses_the_configured_default(
-    api: Api, db: Database, restore_default: None
+async def test_each_app_uses_its_own_configured_default(
+    db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    low_stock.configure(2)
-    locs = await api.locations()
-    product, variant = new_uuid(), new_uuid()
-    await api.track(product)
-    await stock(api, locs, product, variant, 4)
-    await put(api, locs["STORE"], product, variant, lowStockAlert=True)
-    await sell(api, locs, product, variant, 1)  # 4 → 3: above 2
-    assert await low_stock_events(db, api.org) == []
-    view = f"/organizations/self/inventory/locations/{locs['STORE']}/low-stock"
-    assert (await api.get(view)).json()["variants"] == []
-    await sell(api, locs, product, variant, 1)  # 3 → 2
-    assert [e["lowStockLevel"] for e in await low_stock_events(db, api.org)] == [2.0]
-    assert len((await api.get(view)).json()["variants"]) == 1
-    # GET shows what was set: the level stays null.
-    response = await api.get(f"/custom-low-stock/v2/locations/{locs['STORE']}/products/{product}")
-    assert response.json()["customLowStockLevelForVariants"][0]["customLowStockLevel"] is None
+    """Two apps built in one process with different defaults (the last one built does not win)."""
+    apps = [
+        create_app(make_settings(database_url, tmp_path / str(level), default_low_stock_level=level), db=db)
+        for level in (2, 3)
+    ]
+    assert [app.state.stockledger.default_low_stock_units for app in apps] == [2000, 3000]
+    for app, level in zip(apps, (2, 3), strict=True):
+        async with client_of(app) as http:
+            api = Api(http, new_uuid())
+            locs = await api.locations()
+            product, variant = new_uuid(), new_uuid()
+            await api.track(product)
+            await stock(api, locs, product, variant, 10)
+            await put(api, locs["STORE"], product, variant, lowStockAlert=True)
+            await sell(api, locs, product, variant, 10 - level - 1)  # down to level + 1: above it
+            assert await low_stock_events(db, api.org) == []
+            view = f"/organizations/self/inventory/locations/{locs['STORE']}/low-stock"
+            assert (await api.get(view)).json()["variants"] == []
+            await sell(api, locs, product, variant, 1)  # down to its level
+            assert [e["lowStockLevel"] for e in await low_stock_events(db, api.org)] == [float(level)]
+            assert len((await api.get(view)).json()["variants"]) == 1
+            # GET shows what was set: the level stays null.
+            response = await api.get(f"/custom-low-stock/v2/locations/{locs['STORE']}/products/{product}")
+            assert response.json()["customLowStockLevelForVariants"][0]["customLowStockLevel"] is None
 
 
 async def test_crossings_compare_net_before_and_after(api: Api, db: Database) -> None:
@@ -62,8 +66,8 @@ async def test_crossings_compare_net_before_and_after(api: Api, db: Database) ->
             (store, product, other): (3000, 0),  # no configuration
         }
         alerted = await low_stock.alerts_for(conn, api.org, [changed])
-        emitted = low_stock.crossings(actor, changed, alerted, 0)
-        raise_back = low_stock.crossings(actor, {(store, product, variant): (1000, 1000)}, alerted, 0)
+        emitted = low_stock.crossings(actor, changed, alerted, 0, 5000)
+        raise_back = low_stock.crossings(actor, {(store, product, variant): (1000, 1000)}, alerted, 0, 5000)
         assert raise_back == []
         return len(emitted)
 

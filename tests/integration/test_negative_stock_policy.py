@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ledger import Request
@@ -13,13 +12,15 @@ from stockledger.service.context import Actor
 from stockledger.store import locations, orgs, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import UnitOfWork
 from tests.conftest import Api, new_uuid
 
 
 async def sell(db: Database, actor: Actor, source: Source) -> None:
     product, variant = new_uuid(), new_uuid()
 
-    async def work(conn: AsyncConnection) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        conn = uow.conn
         await orgs.lock(conn, actor.org)
         prelude = await write_path.prelude(conn, actor.org, [product])
         store = locations.default_store(prelude.locations)
@@ -27,9 +28,11 @@ async def sell(db: Database, actor: Actor, source: Source) -> None:
         assert sold is not None
         change = Change(product, variant, store.uuid, sold.uuid, 2000, "products[0]")
         sale = posting.Posting(actor, Request([change]))
-        await posting.post(conn, actor.org, [sale], prelude, source=source, at_ms=now_ms())
+        await posting.post(
+            uow, actor.org, [sale], prelude, source=source, at_ms=now_ms(), default_low_stock_units=5000
+        )
 
-    await db.write(work)
+    await db.unit_of_work(work)
 
 
 async def test_purchases_are_recorded_even_when_negative_stock_is_refused(api: Api, db: Database) -> None:

@@ -229,19 +229,18 @@ async def test_scrapes_and_the_dispatcher_report_one_outbox_depth(api: Api, hook
 
 
 async def test_events_of_other_modules_reach_only_their_subscribers(api: Api, hooks: Hooks) -> None:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from stockledger.store import outbox
+    from stockledger.store.unit_of_work import UnitOfWork
 
     async with running_receiver() as purchases, running_receiver() as inventory:
         sub = await hooks.subscribe(api, purchases, ["PurchaseCreated", "InventoryLowStock"])
         await hooks.subscribe(api, inventory, ["InventoryBalanceChanged"])
 
-        async def emit(conn: AsyncConnection) -> None:
-            await outbox.append(conn, api.org, "PurchaseCreated", {"purchaseUuid": "p-1"}, 1_700_000_000_000)
-            await outbox.append(conn, api.org, "InventoryLowStock", {"balance": "2"}, 1_700_000_000_001)
+        async def emit(uow: UnitOfWork) -> None:
+            await outbox.append(uow, api.org, "PurchaseCreated", {"purchaseUuid": "p-1"}, 1_700_000_000_000)
+            await outbox.append(uow, api.org, "InventoryLowStock", {"balance": "2"}, 1_700_000_000_001)
 
-        await hooks.db.write(emit)
+        await hooks.db.unit_of_work(emit)
         await hooks.dispatcher.drain()
         received = purchases.events()
         assert inventory.events() == []

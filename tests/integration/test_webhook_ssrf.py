@@ -82,18 +82,31 @@ def subscription_body(destination: str) -> dict[str, Any]:
 
 @pytest.fixture
 def strict(app: Any, monkeypatch: pytest.MonkeyPatch) -> Capture:
-    """The app's deliverer without private destinations, on a mock transport."""
+    """The app's deliverer without private destinations, on a mock transport, resolving names with
+    `resolve_names`."""
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolving_to(NAMES))
     monkeypatch.setattr(app.state.webhooks, "deliverer", deliverer)
+    NAMES.clear()
     return capture
+
+
+NAMES: dict[str, list[str]] = {}  # what the names resolve to for the `strict` deliverer
+
+
+def resolve_names(answers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Let the names of `answers` resolve to their addresses (for the `strict` deliverer); the returned
+    mapping can be changed later (DNS changing its answer)."""
+    NAMES.clear()
+    NAMES.update(answers)
+    return NAMES
 
 
 @pytest.mark.parametrize("address", PRIVATE)
 async def test_creating_a_subscription_to_a_private_address_is_refused(
     api: Api, strict: Capture, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolving_to({"inside.example.com": [address]}))
+    resolve_names({"inside.example.com": [address]})
     for url in (literal_url(address), "https://inside.example.com/hook"):
         response = await api.post(BASE, json=subscription_body(url))
         assert response.status_code == 400, (url, response.text)
@@ -107,7 +120,7 @@ async def test_creating_a_subscription_to_a_private_address_is_refused(
 async def test_a_public_name_is_accepted_when_creating_and_its_test_message_sent(
     api: Api, strict: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolving_to({"hooks.example.com": [PUBLIC]}))
+    resolve_names({"hooks.example.com": [PUBLIC]})
     response = await api.post(BASE, json=subscription_body("https://hooks.example.com/hook"))
     assert response.status_code == 200, response.text
     (request,) = strict.requests
@@ -119,10 +132,9 @@ async def test_a_test_message_answered_with_a_redirect_to_a_private_address_is_r
     api: Api, app: Any, monkeypatch: pytest.MonkeyPatch, status: int
 ) -> None:
     capture = Capture(status, {"Location": "http://169.254.169.254/latest/meta-data/"})
-    monkeypatch.setattr(
-        app.state.webhooks, "deliverer", Deliverer(allow_private=False, transport=capture.transport())
-    )
-    monkeypatch.setattr(destinations, "resolve", resolving_to({"hooks.example.com": [PUBLIC]}))
+    resolve = resolving_to({"hooks.example.com": [PUBLIC]})
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
+    monkeypatch.setattr(app.state.webhooks, "deliverer", deliverer)
     response = await api.post(BASE, json=subscription_body("https://hooks.example.com/hook"))
     assert response.status_code == 400
     assert response.json()["errorType"] == "DESTINATION_RESPONDED_WITH_ERROR_CODE"
@@ -133,9 +145,9 @@ async def test_a_test_message_answered_with_a_redirect_to_a_private_address_is_r
 async def test_delivery_refuses_private_addresses_literal_or_resolved(
     address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolving_to({"inside.example.com": [address]}))
+    resolve = resolving_to({"inside.example.com": [address]})
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
     for url in (literal_url(address), "https://inside.example.com/hook"):
         outcome = await deliverer.deliver(url, MESSAGE, "key")
         assert not outcome.ok and outcome.status is None
@@ -159,9 +171,9 @@ async def test_private_addresses_are_delivered_to_when_allowed(address: str) -> 
 async def test_delivery_never_follows_a_redirect(
     status: int, location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolving_to({"hooks.example.com": [PUBLIC]}))
+    resolve = resolving_to({"hooks.example.com": [PUBLIC]})
     capture = Capture(status, {"Location": location})
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
     outcome = await deliverer.deliver("https://hooks.example.com/hook", MESSAGE, "key")
     await deliverer.aclose()
     assert not outcome.ok and outcome.status == status
@@ -171,17 +183,15 @@ async def test_delivery_never_follows_a_redirect(
 async def test_a_subscription_whose_name_turns_private_is_not_delivered_and_stays_pending(
     api: Api, hooks: Hooks, strict: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    answers = {"hooks.example.com": [PUBLIC]}
-    monkeypatch.setattr(destinations, "resolve", resolving_to(answers))
+    answers = resolve_names({"hooks.example.com": [PUBLIC]})
     created = await api.post(BASE, json=subscription_body("https://hooks.example.com/hook"))
     assert created.status_code == 200, created.text
     hooks.created.append(created.json()["uuid"])
     answers["hooks.example.com"] = ["169.254.169.254"]  # DNS now points at the metadata service
     await api.track(new_uuid())
     capture = Capture()
-    dispatcher = Dispatcher(
-        hooks.db, Deliverer(allow_private=False, transport=capture.transport()), clock=hooks.clock
-    )
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolving_to(answers))
+    dispatcher = Dispatcher(hooks.db, deliverer, clock=hooks.clock)
     await dispatcher.drain()
     await dispatcher.stop(grace_s=0)
     assert capture.requests == []
@@ -195,11 +205,7 @@ async def test_a_subscription_whose_name_turns_private_is_not_delivered_and_stay
 async def test_moving_a_subscription_to_a_private_address_is_refused(
     api: Api, strict: Capture, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        destinations,
-        "resolve",
-        resolving_to({"hooks.example.com": [PUBLIC], "inside.example.com": [address]}),
-    )
+    resolve_names({"hooks.example.com": [PUBLIC], "inside.example.com": [address]})
     created = await api.post(BASE, json=subscription_body("https://hooks.example.com/hook"))
     assert created.status_code == 200, created.text
     sub = created.json()["uuid"]

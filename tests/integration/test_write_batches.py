@@ -1,4 +1,4 @@
-"""PUTs of one organization that wait for each other share one transaction (service/write_queue.py),
+"""PUTs of one organization that wait for each other share one transaction (store/write_queue.py),
 and each is still validated, applied, numbered, announced and answered as if it ran alone, in
 arrival order: one core (service/posting.py over domain/ledger.py) posts a lone PUT and a batch."""
 
@@ -17,7 +17,6 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from stockledger.service import write_queue
 from stockledger.store import balances as balances_store
 from stockledger.store.db import Database
 from stockledger.store.tables import movements, outbox
@@ -27,17 +26,26 @@ from tests.integration.test_write_round_trips import captured
 from tests.ledger import assert_ledger_invariant
 
 
+def api_database(api: Api) -> Database:
+    """The database of the app `api` talks to (in process): its write queues are the ones to hold."""
+    transport = api.client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    database: Database = transport.app.state.stockledger.db  # type: ignore[attr-defined]
+    return database
+
+
 async def in_order(
     api: Api, requests: Sequence[Callable[[], Awaitable[httpx.Response]]]
 ) -> list[httpx.Response]:
     """Queue the requests one after the other (each reaches the queue before the next starts), then
     let them run as one batch."""
     tasks = []
-    async with write_queue.serialised(api.org):
+    queues = api_database(api).queues
+    async with queues.serialised(api.org):
         for make in requests:
             tasks.append(asyncio.ensure_future(make()))
             for _ in range(5000):
-                if write_queue.waiting(api.org) >= len(tasks):
+                if queues.waiting(api.org) >= len(tasks):
                     break
                 await asyncio.sleep(0.001)
             else:

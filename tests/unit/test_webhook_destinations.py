@@ -75,16 +75,16 @@ def resolver_returning(*answers: list[str]) -> destinations.Resolver:
     return resolve
 
 
-async def test_a_name_resolving_to_a_private_address_is_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolver_returning(["127.0.0.1"]))
+async def test_a_name_resolving_to_a_private_address_is_blocked() -> None:
+    resolve = resolver_returning(["127.0.0.1"])
     with pytest.raises(destinations.DestinationBlocked, match="not a public address"):
-        await destinations.pin("https://hooks.example.com/in", allow_private=False)
+        await destinations.pin("https://hooks.example.com/in", allow_private=False, resolve=resolve)
 
 
-async def test_one_private_address_among_public_ones_blocks_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolver_returning([PUBLIC, "10.0.0.7"]))
+async def test_one_private_address_among_public_ones_blocks_the_name() -> None:
+    resolve = resolver_returning([PUBLIC, "10.0.0.7"])
     with pytest.raises(destinations.DestinationBlocked):
-        await destinations.pin("https://hooks.example.com/in", allow_private=False)
+        await destinations.pin("https://hooks.example.com/in", allow_private=False, resolve=resolve)
 
 
 async def test_private_literal_addresses_are_blocked_without_resolving() -> None:
@@ -109,13 +109,11 @@ class Capture:
         return httpx.MockTransport(handle)
 
 
-async def test_the_request_goes_to_the_checked_address_with_the_original_host_and_tls_name(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_the_request_goes_to_the_checked_address_with_the_original_host_and_tls_name() -> None:
     # The second lookup would answer 127.0.0.1 (DNS rebinding); it must never be used.
-    monkeypatch.setattr(destinations, "resolve", resolver_returning([PUBLIC], ["127.0.0.1"]))
+    resolve = resolver_returning([PUBLIC], ["127.0.0.1"])
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
     outcome = await deliverer.deliver("https://hooks.example.com:8443/in?x=1", MESSAGE, "key")
     await deliverer.aclose()
     assert outcome.ok
@@ -127,12 +125,10 @@ async def test_the_request_goes_to_the_checked_address_with_the_original_host_an
     assert request.extensions["sni_hostname"] == "hooks.example.com"
 
 
-async def test_a_name_that_later_resolves_to_loopback_is_refused_at_delivery(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolver_returning([PUBLIC], ["127.0.0.1"]))
+async def test_a_name_that_later_resolves_to_loopback_is_refused_at_delivery() -> None:
+    resolve = resolver_returning([PUBLIC], ["127.0.0.1"])
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
     assert (await deliverer.deliver("https://hooks.example.com/in", MESSAGE, "key")).ok
     later = await deliverer.deliver("https://hooks.example.com/in", MESSAGE, "key")
     await deliverer.aclose()
@@ -160,12 +156,10 @@ async def test_redirects_are_not_followed() -> None:
     assert len(capture.requests) == 1
 
 
-async def test_names_sharing_an_address_never_share_a_connection_pool(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(destinations, "resolve", resolver_returning([PUBLIC]))
+async def test_names_sharing_an_address_never_share_a_connection_pool() -> None:
+    resolve = resolver_returning([PUBLIC])
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, transport=capture.transport(), resolve=resolve)
     await deliverer.deliver("https://a.example.com/in", MESSAGE, "key")
     await deliverer.deliver("https://b.example.com/in", MESSAGE, "key")
     assert sorted(deliverer._clients) == ["a.example.com", "b.example.com"]

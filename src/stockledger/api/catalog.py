@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints
 from starlette.responses import Response
 
 from stockledger.api.auth import Reader, Writer
+from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, NO_NUL, Uuid, Wire
@@ -83,7 +84,9 @@ async def put_catalog_product(
         CatalogVariant(v.uuid, _blank_to_none(v.name), _blank_to_none(v.sku), _blank_to_none(v.barcode))
         for v in body.variants
     ]
-    stored = await catalog.put_product(app_state(request).db, actor, product, body.name, variants)
+    stored = await catalog.put_product(
+        app_state(request).db, actor, product, body.name, variants, claim=claim_of(request)
+    )
     return json_response(_out(stored))
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from stockledger.api import serialize
 from stockledger.api.auth import Reader, Writer
 from stockledger.api.fetch import parse_instant, parse_limit
+from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import (
@@ -171,6 +172,8 @@ async def stock_counts(request: Request, org: str, body: CountsRequest, actor: A
         location_uuid=body.locationUuid,
         external_uuid=body.externalUuid,
         max_changes=state.settings.max_changes,
+        default_low_stock_units=state.default_low_stock_units,
+        claim=claim_of(request),
     )
     return json_response(serialize.location_balances(result))
 
@@ -178,7 +181,7 @@ async def stock_counts(request: Request, org: str, body: CountsRequest, actor: A
 @router.post("/organizations/{org}/locations", response_model=LocationOut, status_code=201)
 async def create_store(request: Request, org: str, body: StoreCreate, actor: Actor = Writer) -> Response:
     location = await stores.create_store(
-        app_state(request).db, actor, name=body.name, description=body.description
+        app_state(request).db, actor, name=body.name, description=body.description, claim=claim_of(request)
     )
     return json_response(serialize.location(location), 201)
 
@@ -197,6 +200,7 @@ async def update_store(
         description=body.description,
         description_given="description" in body.model_fields_set,
         make_default=body.default,
+        claim=claim_of(request),
     )
     return json_response(serialize.location(location))
 
@@ -209,5 +213,7 @@ async def get_settings(request: Request, org: str, actor: Actor = Reader) -> Res
 
 @router.put("/organizations/{org}/settings", response_model=SettingsOut)
 async def put_settings(request: Request, org: str, body: SettingsIn, actor: Actor = Writer) -> Response:
-    found = await settings.put(app_state(request).db, actor, allow_negative_stock=body.allowNegativeStock)
+    found = await settings.put(
+        app_state(request).db, actor, allow_negative_stock=body.allowNegativeStock, claim=claim_of(request)
+    )
     return json_response({"allowNegativeStock": found.allow_negative_stock})

@@ -1,19 +1,20 @@
 """The Idempotency-Key middleware (spec §8): one place for every write endpoint, present and future.
 
-A non-GET request carrying `Idempotency-Key` runs with the key attached (`_pending`). Its route's
+A non-GET request carrying `Idempotency-Key` runs with the key attached to its request state
+(`_Pending` under `request.state`). Its route's
 access check (`api/auth.requires`, the subscriptions' `subscriber`) authenticates the caller,
 checks the organization in the path, the rate limit and the route's scope, and only then calls
 `admit`: a key used within 24 h answers from the stored response (same method, path and body →
 the stored status and body with `Idempotent-Replayed: true`; anything else → 409
 IDEMPOTENCY_KEY_REUSED), so a replay is refused to whoever the route itself would refuse.
-Otherwise the request runs with the key claimed by its first write transaction
-(service/idempotency.py), and its answer is stored here once it committed.
+Otherwise the route takes the admitted claim (`claim_of(request)`) and passes it to its use case,
+whose write transaction claims the key with its effect (service/idempotency.py); the answer is
+stored here once it committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockledger.api.responses import error_response
 from stockledger.domain.errors import ServiceError, Violation, validation_error
-from stockledger.plumbing import AppState, Database, app_state
+from stockledger.plumbing import AppState, app_state
 from stockledger.service import idempotency, organizations
 
 log = logging.getLogger("stockledger.idempotency")
@@ -43,7 +44,19 @@ class _Pending:
     claim: idempotency.Claim
 
 
-_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("idempotency_key", default=None)
+_STATE_KEY = "idempotency"  # where the middleware puts the request's `_Pending` in its ASGI state
+
+
+def _pending(request: Request) -> _Pending | None:
+    pending: _Pending | None = request.scope.get("state", {}).get(_STATE_KEY)
+    return pending
+
+
+def claim_of(request: Request) -> idempotency.Claim | None:
+    """The request's Idempotency-Key claim once its route admitted it, for the route to pass to its use
+    case (`claim=`); None without a key."""
+    pending = _pending(request)
+    return pending.claim if pending is not None and pending.claim.org is not None else None
 
 
 class Replay(Exception):
@@ -62,7 +75,7 @@ async def replay_handler(_request: Request, exc: Exception) -> Response:
 async def admit(request: Request, org: str) -> None:
     """Called by a route's access check once the caller may use the route on `org`: the request's
     key (if any) becomes the organization's. Raises `Replay` when the key was used before."""
-    pending = _pending.get()
+    pending = _pending(request)
     if pending is None or pending.claim.org is not None:
         return
     key = pending.claim.key
@@ -71,14 +84,14 @@ async def admit(request: Request, org: str) -> None:
             [Violation("Idempotency-Key", f"must be 1 to {idempotency.MAX_KEY_LEN} characters")]
         )
     fingerprint = idempotency.fingerprint(pending.method, _normalised_path(pending.path, org), pending.body)
-    db = app_state(request).db
-    await organizations.ensure(db, org)  # before the claim: creating the org is not the effect
-    stored = await idempotency.lookup(db, org, key)
+    state = app_state(request)
+    await organizations.ensure(state.db, org)  # before the claim: creating the org is not the effect
+    stored = await idempotency.lookup(state.db, org, key, state.idempotency_clock())
     if stored is not None:
         if stored.status is None and stored.fingerprint == fingerprint:
             # Committed by a concurrent request whose answer is being stored right now (or was
             # lost): wait for it like a duplicate that met the key in its own transaction.
-            raise Replay(await _duplicate_answer(db, org, key, fingerprint))
+            raise Replay(await _duplicate_answer(state, org, key, fingerprint))
         raise Replay(_stored_answer(stored, fingerprint))
     pending.claim.admit(org, fingerprint)
 
@@ -99,21 +112,17 @@ class Idempotency:
             error = ServiceError(str(exc.detail), exc.status_code, "PAYLOAD_TOO_LARGE")
             await error_response(error)(scope, receive, send)
             return
-        claim = idempotency.Claim(key)
+        state: AppState = scope["app"].state.stockledger
+        claim = idempotency.Claim(key, clock=state.idempotency_clock)
         captured = _Captured()
-        pending_token = _pending.set(_Pending(scope["method"], scope["path"], body, claim))
-        try:
-            with idempotency.claiming(claim):
-                await self.app(scope, _replaying(body, receive), captured.send)
-        finally:
-            _pending.reset(pending_token)
+        scope.setdefault("state", {})[_STATE_KEY] = _Pending(scope["method"], scope["path"], body, claim)
+        await self.app(scope, _replaying(body, receive), captured.send)
         org = claim.org
         if org is None:  # not admitted (refused, replayed, or a route without keys): as it answered
             await captured.replay(send)
             return
-        state: AppState = scope["app"].state.stockledger
         if claim.taken:
-            response = await _duplicate_answer(state.db, org, key, claim.fingerprint)
+            response = await _duplicate_answer(state, org, key, claim.fingerprint)
             await response(scope, receive, send)
         else:
             if claim.claimed:
@@ -124,7 +133,7 @@ class Idempotency:
         await self._purge_now_and_then(state)
 
     async def _purge_now_and_then(self, state: AppState) -> None:
-        now = idempotency.clock()
+        now = state.idempotency_clock()
         if now - self.last_purge_ms >= idempotency.PURGE_INTERVAL_MS:
             self.last_purge_ms = now
             purged = await idempotency.purge_expired(state.db, now)
@@ -180,11 +189,11 @@ def _stored_answer(stored: idempotency.StoredKey, fingerprint: str) -> Response:
     return response
 
 
-async def _duplicate_answer(db: Database, org: str, key: str, fingerprint: str) -> Response:
+async def _duplicate_answer(state: AppState, org: str, key: str, fingerprint: str) -> Response:
     """A concurrent request committed this key first: its answer once it is stored."""
     deadline = time.monotonic() + idempotency.REPLAY_WAIT_S
     while True:
-        stored = await idempotency.lookup(db, org, key)
+        stored = await idempotency.lookup(state.db, org, key, state.idempotency_clock())
         done = stored is not None and (stored.status is not None or stored.fingerprint != fingerprint)
         if stored is not None and (done or time.monotonic() >= deadline):
             return _stored_answer(stored, fingerprint)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from stockledger.api import fetch, serialize
 from stockledger.api.auth import Reader, Writer
+from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import (
@@ -65,13 +66,15 @@ async def list_locations(request: Request, org: str, actor: Actor = Reader) -> R
 
 @router.post("/organizations/{org}/inventory", response_model=LocationBalancesOut)
 async def start_tracking(request: Request, org: str, body: StartTracking, actor: Actor = Writer) -> Response:
-    result = await tracking.start(app_state(request).db, actor, body.productUuid)
+    result = await tracking.start(app_state(request).db, actor, body.productUuid, claim=claim_of(request))
     return json_response(serialize.location_balances(result))
 
 
 @router.delete("/organizations/{org}/inventory/products/{productUuid}", status_code=204)
 async def stop_tracking(request: Request, org: str, productUuid: str, actor: Actor = Writer) -> Response:
-    await tracking.stop(app_state(request).db, actor, path_uuid(productUuid, "productUuid"))
+    await tracking.stop(
+        app_state(request).db, actor, path_uuid(productUuid, "productUuid"), claim=claim_of(request)
+    )
     return Response(status_code=204)
 
 
@@ -170,6 +173,8 @@ async def update_balances(
         return_location=body.returnBalanceForLocationUuid,
         external_uuid=body.externalUuid,
         max_changes=state.settings.max_changes,
+        default_low_stock_units=state.default_low_stock_units,
+        claim=claim_of(request),
     )
     return json_response(serialize.location_balances(result))
 
@@ -200,5 +205,7 @@ async def bulk_update(request: Request, org: str, body: BulkRequest, actor: Acto
         product_changes,
         return_location=body.returnBalanceForLocationUuid,
         max_changes=state.settings.max_changes,
+        default_low_stock_units=state.default_low_stock_units,
+        claim=claim_of(request),
     )
     return json_response(serialize.location_balances(result))

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from stockledger.api import serialize
 from stockledger.api.auth import Reader, Writer
+from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, LocationInventoryOut, Uuid, Wire
@@ -170,7 +171,9 @@ def _check_count(count: int, limit: int) -> None:
 async def put_level(request: Request, locationUuid: str, body: LowStockIn, actor: Actor = Writer) -> Response:
     """Set one variant's level and alert; both at their defaults deletes the configuration."""
     location = path_uuid(locationUuid, "locationUuid")
-    await low_stock.save(app_state(request).db, actor, location, [_request_of(body, "")])
+    await low_stock.save(
+        app_state(request).db, actor, location, [_request_of(body, "")], claim=claim_of(request)
+    )
     return Response(status_code=204)
 
 
@@ -183,7 +186,7 @@ async def post_levels(
     state = app_state(request)
     _check_count(len(body.requests), state.settings.max_changes)
     entries = [_request_of(entry, f"requests[{i}]") for i, entry in enumerate(body.requests)]
-    await low_stock.save(state.db, actor, location, entries)
+    await low_stock.save(state.db, actor, location, entries, claim=claim_of(request))
     return Response(status_code=204)
 
 
@@ -233,7 +236,9 @@ async def delete_level(
 ) -> Response:
     """Back to the defaults; answered 202 also when nothing was stored."""
     ref = low_stock.VariantRef(path_uuid(productUuid, "productUuid"), path_uuid(variantUuid, "variantUuid"))
-    await low_stock.remove(app_state(request).db, actor, path_uuid(locationUuid, "locationUuid"), [ref])
+    await low_stock.remove(
+        app_state(request).db, actor, path_uuid(locationUuid, "locationUuid"), [ref], claim=claim_of(request)
+    )
     return Response(status_code=202)
 
 
@@ -253,7 +258,7 @@ async def delete_levels(
         low_stock.VariantRef(e.productUuid, e.variantUuid, f"requests[{i}]", e.locationUuid)
         for i, e in enumerate(body.requests)
     ]
-    await low_stock.remove(state.db, actor, location, refs)
+    await low_stock.remove(state.db, actor, location, refs, claim=claim_of(request))
     return Response(status_code=202)
 
 
@@ -264,7 +269,11 @@ async def delete_levels(
 )
 async def low_stock_view(request: Request, org: str, locationUuid: str, actor: Actor = Reader) -> Response:
     """Extension: tracked variants with alert on whose balance is at or below their level."""
+    state = app_state(request)
     result = await low_stock.low_stock_view(
-        app_state(request).db, actor, path_uuid(locationUuid, "locationUuid")
+        state.db,
+        actor,
+        path_uuid(locationUuid, "locationUuid"),
+        default_units=state.default_low_stock_units,
     )
     return json_response(serialize.location_inventory(result))

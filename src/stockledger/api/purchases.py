@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from stockledger.api.auth import requires
+from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute, loads_exact
 from stockledger.api.wire import ERRORS, Wire
@@ -137,6 +138,8 @@ async def record_purchase(
         fallback_user=actor.sub,
         client_id=actor.client_id,
         max_lines=state.settings.max_changes,
+        default_low_stock_units=state.default_low_stock_units,
+        claim=claim_of(request),
     )
     return _answer(recorded)
 
@@ -187,5 +190,6 @@ async def zettle_webhook(request: Request, org: str) -> Response:
         channel=Channel.WEBHOOK,
         fallback_user=org_uuid,
         max_lines=state.settings.max_changes,
+        default_low_stock_units=state.default_low_stock_units,
     )
     return _answer(recorded)

@@ -139,7 +139,11 @@ async def create_subscription(
     request: Request, org: str, body: SubscriptionIn, actor: Actor = Subscriber
 ) -> Response:
     sub = await service.create(
-        app_state(request).db, runtime_of(request).deliverer, actor, body.model_dump(exclude_unset=True)
+        app_state(request).db,
+        runtime_of(request).deliverer,
+        actor,
+        body.model_dump(exclude_unset=True),
+        claim=idempotency.claim_of(request),
     )
     return json_response(subscription_json(sub))
 
@@ -165,7 +169,8 @@ async def update_subscription(
         actor,
         _sub_uuid(uuid),
         body.model_dump(exclude_unset=True),
-        runtime_of(request).deliverer.allow_private,  # the same rule as creation and delivery
+        runtime_of(request).deliverer,  # the same rules as creation and delivery
+        claim=idempotency.claim_of(request),
     )
     return Response(status_code=200)
 
@@ -173,7 +178,7 @@ async def update_subscription(
 @router.delete(BASE + "/{uuid}", status_code=204)
 @router.delete(BASE + "/uuid/{uuid}", status_code=204)  # Zettle documents both spellings
 async def delete_subscription(request: Request, org: str, uuid: str, actor: Actor = Subscriber) -> Response:
-    await service.delete(app_state(request).db, actor, _sub_uuid(uuid))
+    await service.delete(app_state(request).db, actor, _sub_uuid(uuid), claim=idempotency.claim_of(request))
     return Response(status_code=204)
 
 
@@ -201,7 +206,9 @@ async def redeliver(
 ) -> Response:
     """Extension: deliver a logged message again (identical body and signature)."""
     message_uuid = canonical_uuid(messageUuid) or messageUuid
-    await service.redeliver(app_state(request).db, actor, _sub_uuid(uuid), message_uuid)
+    await service.redeliver(
+        app_state(request).db, actor, _sub_uuid(uuid), message_uuid, claim=idempotency.claim_of(request)
+    )
     dispatcher = runtime_of(request).dispatcher
     if dispatcher is not None:
         dispatcher.wake()

@@ -91,8 +91,10 @@ class Deliverer:
         allow_private: bool,
         timeout_s: float = DELIVERY_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
+        resolve: destinations.Resolver = destinations.system_resolve,
     ) -> None:
         self.allow_private = allow_private
+        self.resolve = resolve  # name resolution of destinations (tests give their own)
         self.timeout_s = timeout_s
         self.transport = transport
         # One client per destination host name: requests go to pinned addresses, and a pooled
@@ -117,7 +119,7 @@ class Deliverer:
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         """POST `body` to `url`; any 2xx within the timeout is success, everything else failure."""
         try:
-            target = await destinations.pin(url, self.allow_private)
+            target = await destinations.pin(url, self.allow_private, self.resolve)
         except destinations.DestinationBlocked as exc:
             return Outcome(False, None, f"blocked: {exc}")
         response: httpx.Response | None = None

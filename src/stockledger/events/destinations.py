@@ -38,10 +38,6 @@ async def system_resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-# Module attribute so tests can replace name resolution.
-resolve: Resolver = system_resolve
-
-
 def is_public(address: IPAddress) -> bool:
     """False for loopback, private, link-local (incl. 169.254.169.254), multicast, reserved,
     unspecified, shared, IPv6 ULA, and IPv4-mapped/NAT64 forms of any of these."""
@@ -86,8 +82,9 @@ class Target:
     extensions: dict[str, str] = field(default_factory=dict)
 
 
-async def pin(url: str, allow_private: bool) -> Target:
-    """Check `url` and resolve it to a connectable target; raises DestinationBlocked."""
+async def pin(url: str, allow_private: bool, resolve: Resolver = system_resolve) -> Target:
+    """Check `url` and resolve it (with `resolve`, the deliverer's) to a connectable target; raises
+    DestinationBlocked."""
     problem = check_scheme(url, allow_private)
     if problem is not None:
         raise DestinationBlocked(f"destination {problem}")

@@ -18,13 +18,13 @@ from stockledger import metrics
 from stockledger.domain.subscriptions import STATUS_ACTIVE, STATUS_FAILING
 from stockledger.events.delivery import DELIVERY_TIMEOUT_S, Deliverer
 from stockledger.events.schedule import Clock, SystemClock, retry_delay_s
-from stockledger.store import deliveries, subscriptions, wakeup
+from stockledger.store import deliveries, subscriptions
 from stockledger.store.db import Database
 
 log = logging.getLogger("stockledger.dispatcher")
 
-# Dispatchers of this process are woken when an outbox event commits (store/wakeup.py) and after
-# each delivered batch; the poll finds what other processes committed.
+# Dispatchers of this process are woken when an outbox event commits (`Database.listen_for_events`)
+# and after each delivered batch; the poll finds what other processes committed.
 POLL_INTERVAL_S = 0.1
 # A pass starts at most this long after the previous one started: under load, the events committed
 # meanwhile gather into one pass (one fan-out, one claim, batches) instead of a pass per commit.
@@ -183,7 +183,7 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         """Poll and deliver until cancelled; a failing pass is logged and retried on the next one."""
-        wakeup.listen(self._wake)
+        self.db.listen_for_events(self._wake.set)
         try:
             depth_due = 0.0
             while True:
@@ -204,7 +204,7 @@ class Dispatcher:
                 if rest > 0:
                     await asyncio.sleep(rest)
         finally:
-            wakeup.unlisten(self._wake)
+            self.db.unlisten_for_events(self._wake.set)
 
     def start(self) -> None:
         if self._task is None:

@@ -224,6 +224,7 @@ async def adjust(
     units: int,
     external_uuid: str | None,
     max_changes: int,
+    default_low_stock_units: int,
     to_store_uuid: str | None = None,
 ) -> LocationBalances:
     """One movement through the same use case as PUT /inventory: same ledger, events and checks."""
@@ -236,7 +237,13 @@ async def adjust(
             raise validation_error([Violation("toLocationUuid", "must be another store")])
     change = adjustment_change(all_locations, store, kind, product, variant, units, to_store)
     return await movements.update_balances(
-        db, actor, [change], return_location=store.uuid, external_uuid=external_uuid, max_changes=max_changes
+        db,
+        actor,
+        [change],
+        return_location=store.uuid,
+        external_uuid=external_uuid,
+        max_changes=max_changes,
+        default_low_stock_units=default_low_stock_units,
     )
 
 
@@ -268,11 +275,14 @@ class LowStockPage:
     rows: list[LowStockRow]
 
 
-async def low_stock_page(db: Database, actor: Actor, store_uuid: str | None) -> LowStockPage:
-    """The low-stock view (spec §6) of one store, with names and the level each row is judged by."""
+async def low_stock_page(
+    db: Database, actor: Actor, store_uuid: str | None, *, default_units: int
+) -> LowStockPage:
+    """The low-stock view (spec §6) of one store, with names and the level each row is judged by
+    (its own, or `default_units`)."""
     all_locations = await store_locations(db, actor)
     store = pick_store(all_locations, store_uuid)
-    view = await low_stock.low_stock_view(db, actor, store.uuid)
+    view = await low_stock.low_stock_view(db, actor, store.uuid, default_units=default_units)
     configs = await low_stock.location_configs(db, actor, store.uuid)
     levels = {(c.product_uuid, c.variant_uuid): c.level_units for c in configs.configs}
 
@@ -292,7 +302,7 @@ async def low_stock_page(db: Database, actor: Actor, store_uuid: str | None) -> 
                 record.product_uuid,
                 record.variant_uuid,
                 record.units,
-                low_stock.default_units() if own is None else own,
+                default_units if own is None else own,
                 own is not None,
                 pname,
                 vname,

@@ -16,12 +16,18 @@ from stockledger.service.context import Actor
 from stockledger.store import catalog
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import WriteClaim
 
 MAX_TEXT_LEN = 255  # the width of the name, sku and barcode columns
 
 
 async def put_product(
-    db: Database, actor: Actor, product_uuid: str, name: str, variants: list[CatalogVariant]
+    db: Database,
+    actor: Actor,
+    product_uuid: str,
+    name: str,
+    variants: list[CatalogVariant],
+    claim: WriteClaim | None = None,
 ) -> CatalogProduct:
     """Store the product's name and exactly these variants; answers the stored entry."""
 
@@ -31,7 +37,7 @@ async def put_product(
         assert stored is not None
         return stored
 
-    return await db.write(work)
+    return await db.write(work, claim=claim)
 
 
 async def get_product(db: Database, actor: Actor, product_uuid: str) -> CatalogProduct:

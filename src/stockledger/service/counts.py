@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
@@ -19,6 +17,7 @@ from stockledger.service.results import BalanceRecord, LocationBalances
 from stockledger.store import balances, locations, orgs, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,8 @@ async def apply_counts(
     location_uuid: str | None,
     external_uuid: str | None,
     max_changes: int,
+    default_low_stock_units: int,
+    claim: WriteClaim | None = None,
 ) -> LocationBalances:
     """All counts in one transaction; any stale `expectedBalance` → 409 BALANCE_CHANGED, nothing applies."""
     check_limit(len(counts), max_changes, "counts")
@@ -63,7 +64,8 @@ async def apply_counts(
         seen[key] = count.path
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> LocationBalances:
+    async def work(uow: UnitOfWork) -> LocationBalances:
+        conn = uow.conn
         await orgs.lock(conn, actor.org)
         prelude = await write_path.prelude(conn, actor.org, (c.product_uuid for c in counts))
         all_locations = prelude.locations
@@ -112,7 +114,14 @@ async def apply_counts(
         ]
         counted = posting.Posting(actor, Request(changes), external_uuid)
         await posting.post(
-            conn, actor.org, [counted], prelude, source=Source.COUNT, at_ms=now_ms(), known=current
+            uow,
+            actor.org,
+            [counted],
+            prelude,
+            source=Source.COUNT,
+            at_ms=now_ms(),
+            default_low_stock_units=default_low_stock_units,
+            known=current,
         )
         records = [
             BalanceRecord(location.uuid, location.type, c.product_uuid, c.variant_uuid, c.units)
@@ -120,4 +129,4 @@ async def apply_counts(
         ]
         return LocationBalances(location.uuid, records)
 
-    return await db.write(work)
+    return await db.unit_of_work(work, claim=claim)

@@ -13,7 +13,6 @@ from stockledger.domain.low_stock import (
     LOW_STOCK_EVENT,
     LowStockConfig,
     crossed_low,
-    default_level_units,
     effective_level,
     inventory_low_stock,
 )
@@ -27,20 +26,7 @@ from stockledger.store import locations, orgs, outbox, products
 from stockledger.store import low_stock as store
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
-
-# The level an alert without a level of its own is evaluated against, in thousandths. Set once at
-# start-up from STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL (see `configure`); 5 like the setting's default.
-_default_units = default_level_units(5)
-
-
-def configure(default_level: int) -> None:
-    """Adopt the server's default low-stock level (whole units) for every evaluation in this process."""
-    global _default_units
-    _default_units = default_level_units(default_level)
-
-
-def default_units() -> int:
-    return _default_units
+from stockledger.store.unit_of_work import WriteClaim
 
 
 @dataclass(frozen=True)
@@ -83,7 +69,13 @@ def _entry_location(all_locations: list[Location], default: Location, uuid: str 
     return resolve_location(all_locations, ref, in_path=False).uuid
 
 
-async def save(db: Database, actor: Actor, path_location: str, entries: list[ConfigRequest]) -> None:
+async def save(
+    db: Database,
+    actor: Actor,
+    path_location: str,
+    entries: list[ConfigRequest],
+    claim: WriteClaim | None = None,
+) -> None:
     """PUT / batch POST: every entry applies, in order (last one wins per variant), or none does."""
     await organizations.ensure(db, actor.org)
 
@@ -101,10 +93,12 @@ async def save(db: Database, actor: Actor, path_location: str, entries: list[Con
             )
         await store.save(conn, actor.org, configs, now_ms())
 
-    await db.write(work)
+    await db.write(work, claim=claim)
 
 
-async def remove(db: Database, actor: Actor, path_location: str, entries: list[VariantRef]) -> None:
+async def remove(
+    db: Database, actor: Actor, path_location: str, entries: list[VariantRef], claim: WriteClaim | None = None
+) -> None:
     """DELETE one / batch delete: back to the defaults (no row); nothing stored is not an error."""
     await organizations.ensure(db, actor.org)
 
@@ -122,7 +116,7 @@ async def remove(db: Database, actor: Actor, path_location: str, entries: list[V
         ]
         await store.remove(conn, actor.org, keys)
 
-    await db.write(work)
+    await db.write(work, claim=claim)
 
 
 async def location_configs(
@@ -139,15 +133,18 @@ async def location_configs(
     return await db.read(work)
 
 
-async def low_stock_view(db: Database, actor: Actor, path_location: str) -> LocationInventory:
-    """The location-inventory shape restricted to alerted variants at or below their level."""
+async def low_stock_view(
+    db: Database, actor: Actor, path_location: str, *, default_units: int
+) -> LocationInventory:
+    """The location-inventory shape restricted to alerted variants at or below their level
+    (`default_units`: the level of an alert without one of its own, in thousandths)."""
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> LocationInventory:
         latest = await orgs.latest_seq(conn, actor.org)
         location = _resolve(await locations.list_all(conn, actor.org), path_location)
         tracked = await products.all_tracked(conn, actor.org)
-        rows = await store.low_in_location(conn, actor.org, location.uuid, _default_units)
+        rows = await store.low_in_location(conn, actor.org, location.uuid, default_units)
         return LocationInventory(location.uuid, tracked, records(location, rows), latest)
 
     return await db.read(work)
@@ -166,15 +163,16 @@ def crossings(
     changed: dict[BalanceKey, tuple[int, int]],
     alerted: dict[BalanceKey, int | None],
     at_ms: int,
+    default_units: int,
 ) -> list[outbox.Event]:
     """InventoryLowStock events of one request's `changed` balances ((before, after) units), given the
-    alerted balances (stored level or None) among them or more: one per alerted balance that went from
-    above its level to at or below it (spec §7)."""
+    alerted balances (stored level or None, then `default_units`) among them or more: one per alerted
+    balance that went from above its level to at or below it (spec §7)."""
     moved = _moved(changed)
     found = []
     for key in sorted(k for k in moved if k in alerted):
         before, after = moved[key]
-        level = effective_level(alerted[key], _default_units)
+        level = effective_level(alerted[key], default_units)
         if not crossed_low(before, after, level, True):
             continue
         location, product, variant = key

@@ -1,7 +1,7 @@
 """Movement requests: PUT /inventory (spec §5) and bulk v2, posted through `service.posting`.
 
 Concurrent PUTs of one organization wait in its write queue and share one transaction
-(`service/write_queue.py`); `posting.post` answers each as if it ran alone right after the ones
+(`store/write_queue.py`); `posting.post` answers each as if it ran alone right after the ones
 before it.
 """
 
@@ -11,19 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import ledger
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.movements import BalanceKey, Change, Source
-from stockledger.service import organizations, posting, tracking, write_queue
+from stockledger.service import organizations, posting, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, orgs, write_path
-from stockledger.store.db import Database, WriteClaim, is_transient, write_claim
+from stockledger.store.db import Database, is_transient
 from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,19 @@ async def update_balances(
     return_location: str | None,
     external_uuid: str | None,
     max_changes: int,
+    default_low_stock_units: int,
+    claim: WriteClaim | None = None,
 ) -> LocationBalances:
     """PUT /organizations/{org}/inventory: all changes in order, in one transaction, or none.
 
-    Concurrent PUTs of one organization share a transaction (service/write_queue.py): each is
-    validated and answered on its own, as if it ran alone right after the ones before it."""
+    Concurrent PUTs of one organization share a transaction (store/write_queue.py): each is
+    validated and answered on its own, as if it ran alone right after the ones before it. `claim`:
+    the request's Idempotency-Key, claimed in that transaction if the PUT is accepted."""
     check_limit(len(changes), max_changes, "changes")
     await organizations.ensure(db, actor.org)
-    put = _Put(actor, changes, return_location, external_uuid, write_claim.get())
-    result: LocationBalances = await write_queue.batched(actor.org, _PutRunner(db), put, len(changes))
+    put = _Put(actor, changes, return_location, external_uuid, claim)
+    runner = _PutRunner(db, default_low_stock_units)
+    result: LocationBalances = await db.queues.batched(actor.org, runner, put, len(changes))
     return result
 
 
@@ -102,11 +106,12 @@ class _PutRunner:
     """Applies queued PUTs of one database in one transaction (equal runners' PUTs are batched)."""
 
     db: Database
+    default_low_stock_units: int
 
     async def __call__(self, puts: list[_Put]) -> list[object]:
-        # The claims are the PUTs' own (`posting.post` claims them), never the context's.
+        # Each PUT's claim is its own: `posting.post` claims those of the accepted ones.
         try:
-            return await self.db.write_claimed(lambda conn: _put_all(conn, puts), None)
+            return await self.db.unit_of_work(lambda uow: _put_all(uow, puts, self.default_low_stock_units))
         except posting.PostAlone:
             pass
         except DBAPIError as exc:
@@ -124,9 +129,10 @@ class _PutRunner:
         return outcomes
 
 
-async def _put_all(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
+async def _put_all(uow: UnitOfWork, puts: list[_Put], default_low_stock_units: int) -> list[object]:
     """PUTs of one organization: the lock with their sequence numbers and one read of the organization's
     state, then `posting.post`. A PUT whose answer's location is unknown is refused before its changes."""
+    conn = uow.conn
     org = puts[0].actor.org
     last_seq = await write_path.lock_allocating(conn, org, sum(len(p.changes) for p in puts))
     prelude = await write_path.prelude(conn, org, (c.product_uuid for p in puts for c in p.changes))
@@ -147,12 +153,13 @@ async def _put_all(conn: AsyncConnection, puts: list[_Put]) -> list[object]:
         for put, at in zip(puts, answer_at, strict=True)
     ]
     results = await posting.post(
-        conn,
+        uow,
         org,
         postings,
         prelude,
         source=Source.API,
         at_ms=now_ms(),
+        default_low_stock_units=default_low_stock_units,
         last_seq=last_seq,
         tracked=prelude.tracked,
     )
@@ -172,13 +179,16 @@ async def bulk(
     *,
     return_location: str | None,
     max_changes: int,
+    default_low_stock_units: int,
+    claim: WriteClaim | None = None,
 ) -> LocationBalances:
     """POST /v2/inventory/bulk: per product START_TRACKING, then its changes, then STOP_TRACKING."""
     all_changes = [c for pc in product_changes for c in pc.changes]
     check_limit(len(all_changes), max_changes, "productChanges")
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> LocationBalances:
+    async def work(uow: UnitOfWork) -> LocationBalances:
+        conn = uow.conn
         await orgs.lock(conn, actor.org)
         at_ms = now_ms()
         prelude = await write_path.prelude(conn, actor.org, (pc.product_uuid for pc in product_changes))
@@ -206,16 +216,22 @@ async def bulk(
         # (e.g. STOP then START of one product leaves it tracked).
         split = max((i + 1 for i, (_, on) in enumerate(toggles) if on), default=0)
         for product, on in toggles[:split]:
-            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
+            await tracking.set_tracking_locked(uow, actor, product, on, at_ms)
         request = ledger.Request(all_changes, _shown(answer_location, all_changes))
         (posted,) = await posting.post(
-            conn, actor.org, [posting.Posting(actor, request)], prelude, source=Source.BULK, at_ms=at_ms
+            uow,
+            actor.org,
+            [posting.Posting(actor, request)],
+            prelude,
+            source=Source.BULK,
+            at_ms=at_ms,
+            default_low_stock_units=default_low_stock_units,
         )
         assert isinstance(posted, ledger.Posted)  # a lone request's refusal is raised
         answer = _balances_in(answer_location, all_changes, posted.shown)
         for product, on in toggles[split:]:
-            await tracking.set_tracking_locked(conn, actor, product, on, at_ms)
+            await tracking.set_tracking_locked(uow, actor, product, on, at_ms)
         return answer
 
-    async with write_queue.serialised(actor.org):
-        return await db.write(work)
+    async with db.queues.serialised(actor.org):
+        return await db.unit_of_work(work, claim=claim)

@@ -17,4 +17,4 @@ async def ensure(db: Database, org: str) -> None:
         return await orgs.create_if_missing(conn, org)
 
     await db.write(_create)
-    db.known_orgs.add(org)
+    db.known_orgs[org] = True

@@ -23,7 +23,7 @@ from stockledger.metrics import MOVEMENTS
 from stockledger.service import idempotency, low_stock
 from stockledger.service.context import Actor
 from stockledger.store import balances, orgs, outbox, write_path
-from stockledger.store.db import WriteClaim, after_commit
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 Outcome = ledger.Posted | ServiceError
 
@@ -46,25 +46,29 @@ class Posting:
 
 
 async def post(
-    conn: AsyncConnection,
+    uow: UnitOfWork,
     org: str,
     postings: Sequence[Posting],
     prelude: write_path.Prelude,
     *,
     source: Source,
     at_ms: int,
+    default_low_stock_units: int,
     last_seq: int | None = None,
     tracked: Set[str] | None = None,
     known: Mapping[BalanceKey, int] | None = None,
 ) -> list[Outcome]:
-    """Post the requests in arrival order, each as if it ran alone right after the ones before it.
+    """Post the requests in arrival order, each as if it ran alone right after the ones before it, in
+    the unit of work's transaction (the accepted requests' claims count as claimed once it commits).
 
     `last_seq`: the caller reserved one sequence number per change (`write_path.lock_allocating`);
     otherwise they are reserved here. `tracked`: the products that may move, when the caller leaves
     that check to the rules. `known`: balances the caller already read under the lock (rows that
     exist). A refused request is answered with its error and leaves no trace; the refusal of a lone
-    request is raised, so that its transaction rolls back.
+    request is raised, so that its transaction rolls back. `default_low_stock_units`: the level of an
+    alert without one of its own.
     """
+    conn = uow.conn
     total = sum(len(p.request.changes) for p in postings)
     if last_seq is None:
         last_seq = await orgs.allocate_seq(conn, org, total) if total else 0
@@ -99,7 +103,7 @@ async def post(
             raise PostAlone
     outcomes: dict[int, Outcome] = {**dict(zip(live, written, strict=True)), **refused}
     results = [outcomes[i] for i in range(len(postings))]
-    await _append(conn, org, postings, results, prelude, rules.stores, source, at_ms)
+    await _append(uow, org, postings, results, prelude, rules.stores, source, at_ms, default_low_stock_units)
 
     claims = [claim for i in claimed if (claim := postings[i].claim) is not None]
 
@@ -108,7 +112,7 @@ async def post(
         for claim in claims:
             claim.claimed = True
 
-    after_commit(conn, committed)
+    uow.after_commit(committed)
     return results
 
 
@@ -140,7 +144,7 @@ async def _settle_claiming(
 
 
 async def _append(
-    conn: AsyncConnection,
+    uow: UnitOfWork,
     org: str,
     postings: Sequence[Posting],
     results: Sequence[Outcome],
@@ -148,13 +152,14 @@ async def _append(
     stores: Set[str],
     source: Source,
     at_ms: int,
+    default_low_stock_units: int,
 ) -> None:
     """The ledger rows and the events of the accepted requests in arrival order, in one statement:
     per request its InventoryBalanceChanged, then its InventoryLowStock crossings (the alert levels of
     all of them in one read, only when the organization has any alert configured)."""
     accepted = [(p, r) for p, r in zip(postings, results, strict=True) if isinstance(r, ledger.Posted)]
     alerted = (
-        await low_stock.alerts_for(conn, org, (r.changed for _, r in accepted))
+        await low_stock.alerts_for(uow.conn, org, (r.changed for _, r in accepted))
         if prelude.low_stock_configured
         else {}
     )
@@ -168,5 +173,5 @@ async def _append(
         )
         if payload is not None:
             to_emit.append(outbox.event("InventoryBalanceChanged", payload))
-        to_emit += low_stock.crossings(actor, result.changed, alerted, at_ms)
-    await write_path.append_entries(conn, org, entries, to_emit, source=source.value, at_ms=at_ms)
+        to_emit += low_stock.crossings(actor, result.changed, alerted, at_ms, default_low_stock_units)
+    await write_path.append_entries(uow, org, entries, to_emit, source=source.value, at_ms=at_ms)

@@ -36,6 +36,7 @@ async def replay(
     lines: Sequence[str],
     *,
     max_lines: int,
+    default_low_stock_units: int,
     on_line: Callable[[], None] = lambda: None,
 ) -> ImportSummary:
     """Record every document of `lines`; blank lines are ignored, invalid ones counted and reported.
@@ -55,7 +56,13 @@ async def replay(
                 continue
             try:
                 recorded = await record(
-                    db, org, document, channel=Channel.IMPORT, fallback_user=org, max_lines=max_lines
+                    db,
+                    org,
+                    document,
+                    channel=Channel.IMPORT,
+                    fallback_user=org,
+                    max_lines=max_lines,
+                    default_low_stock_units=default_low_stock_units,
                 )
             except ServiceError as exc:
                 summary.invalid.append((number, _reason(exc)))

@@ -23,6 +23,7 @@ from stockledger.service.context import Actor
 from stockledger.store import locations, orgs, outbox, purchases, write_path
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 PURCHASE_CREATED = "PurchaseCreated"
 SYSTEM = "SYSTEM"
@@ -53,6 +54,8 @@ async def record(
     fallback_user: str,
     client_id: str | None = None,
     max_lines: int,
+    default_low_stock_units: int,
+    claim: WriteClaim | None = None,
 ) -> Recorded:
     """Record one purchase document (decimals parsed exactly); invalid → 400 and nothing changes.
 
@@ -64,7 +67,8 @@ async def record(
     actor = Actor(org, purchase.user_uuid or fallback_user, client_id, user_type=SYSTEM)
     await organizations.ensure(db, org)
 
-    async def work(conn: AsyncConnection) -> Recorded:
+    async def work(uow: UnitOfWork) -> Recorded:
+        conn = uow.conn
         await orgs.lock(conn, org)
         stored = await purchases.stored_result(conn, org, purchase.purchase_uuid)
         if stored is not None:
@@ -83,14 +87,22 @@ async def record(
         )
         at_ms = now_ms()
         sale = posting.Posting(actor, Request(plan.changes), purchase.purchase_uuid)
-        await posting.post(conn, org, [sale], prelude, source=Source.PURCHASE, at_ms=at_ms)
-        await outbox.append(conn, org, PURCHASE_CREATED, payload, at_ms)
+        await posting.post(
+            uow,
+            org,
+            [sale],
+            prelude,
+            source=Source.PURCHASE,
+            at_ms=at_ms,
+            default_low_stock_units=default_low_stock_units,
+        )
+        await outbox.append(uow, org, PURCHASE_CREATED, payload, at_ms)
         await catalog.remember_from_purchase(conn, org, document)  # names for the back office
         result = plan.result(purchase.purchase_uuid)
         await purchases.insert(conn, org, purchase.purchase_uuid, channel.value, result, at_ms)
         return Recorded(result, replayed=False)
 
-    return await db.write(work)
+    return await db.unit_of_work(work, claim=claim)
 
 
 async def connect(db: Database, org: str, signing_key: str) -> None:

@@ -12,6 +12,7 @@ from stockledger.service.context import Actor
 from stockledger.store import orgs
 from stockledger.store.db import Database
 from stockledger.store.tables import organizations as organizations_table
+from stockledger.store.unit_of_work import WriteClaim
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ async def get(db: Database, actor: Actor) -> OrgSettings:
     return await db.read(work)
 
 
-async def put(db: Database, actor: Actor, *, allow_negative_stock: bool) -> OrgSettings:
+async def put(
+    db: Database, actor: Actor, *, allow_negative_stock: bool, claim: WriteClaim | None = None
+) -> OrgSettings:
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> OrgSettings:
@@ -40,4 +43,4 @@ async def put(db: Database, actor: Actor, *, allow_negative_stock: bool) -> OrgS
         )
         return OrgSettings(allow_negative_stock)
 
-    return await db.write(work)
+    return await db.write(work, claim=claim)

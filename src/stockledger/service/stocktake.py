@@ -242,7 +242,7 @@ class Applied:
     conflicts: int
 
 
-async def apply(db: Database, actor: Actor, stocktake_uuid: str) -> Applied:
+async def apply(db: Database, actor: Actor, stocktake_uuid: str, *, default_low_stock_units: int) -> Applied:
     """One count request with every row; a balance changed since the preview → nothing applies, the
     stored preview takes the new balances (the rows that changed are marked) for a second look."""
     taken = await load(db, actor, stocktake_uuid)
@@ -261,6 +261,7 @@ async def apply(db: Database, actor: Actor, stocktake_uuid: str) -> Applied:
             location_uuid=taken.location_uuid,
             external_uuid=f"stocktake {stocktake_uuid}",
             max_changes=MAX_ROWS,
+            default_low_stock_units=default_low_stock_units,
         )
     except ServiceError as exc:
         if exc.error_type != "BALANCE_CHANGED":

@@ -15,9 +15,12 @@ from stockledger.store import locations, orgs
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import locations as locations_table
+from stockledger.store.unit_of_work import WriteClaim
 
 
-async def create_store(db: Database, actor: Actor, *, name: str, description: str | None) -> Location:
+async def create_store(
+    db: Database, actor: Actor, *, name: str, description: str | None, claim: WriteClaim | None = None
+) -> Location:
     """A new STORE location (version-1 UUID); it is not the default until made so."""
     await organizations.ensure(db, actor.org)
     location = Location(new_location_uuid(), LocationType.STORE.value, name, description, False, False)
@@ -38,7 +41,7 @@ async def create_store(db: Database, actor: Actor, *, name: str, description: st
         )
         return location
 
-    return await db.write(work)
+    return await db.write(work, claim=claim)
 
 
 async def update_store(
@@ -50,6 +53,7 @@ async def update_store(
     description: str | None,
     description_given: bool,
     make_default: bool | None,
+    claim: WriteClaim | None = None,
 ) -> Location:
     """Rename / describe a STORE-type location, or make it the default (exactly one default at a time)."""
     await organizations.ensure(db, actor.org)
@@ -88,4 +92,4 @@ async def update_store(
         assert updated is not None
         return updated
 
-    return await db.write(work)
+    return await db.write(work, claim=claim)

@@ -20,6 +20,7 @@ from stockledger.store.db import Database
 # the delivery log this service returns, named here so that api/ and web/ need not import store/
 from stockledger.store.deliveries import LogEntry as LogEntry
 from stockledger.store.sql import now_ms
+from stockledger.store.unit_of_work import WriteClaim
 
 MAX_LOG_LIMIT = 1000
 
@@ -39,7 +40,9 @@ def _destination_problem(allow_private: bool) -> Any:
     return problem
 
 
-async def create(db: Database, deliverer: Deliverer, actor: Actor, body: dict[str, Any]) -> Subscription:
+async def create(
+    db: Database, deliverer: Deliverer, actor: Actor, body: dict[str, Any], claim: WriteClaim | None = None
+) -> Subscription:
     """Validate, check scopes and UUID, send the test message; store only if it was answered 2xx."""
     data = rules.parse(body, creating=True, destination_problem=_destination_problem(deliverer.allow_private))
     assert data.uuid and data.transport_name and data.destination and data.contact_email
@@ -78,7 +81,7 @@ async def create(db: Database, deliverer: Deliverer, actor: Actor, body: dict[st
     async def store(conn: AsyncConnection) -> bool:
         return await subscriptions.insert(conn, sub)
 
-    if not await db.write(store):
+    if not await db.write(store, claim=claim):
         raise already_exists(sub_uuid)
     return sub
 
@@ -91,9 +94,16 @@ async def list_all(db: Database, actor: Actor) -> list[Subscription]:
 
 
 async def update(
-    db: Database, actor: Actor, sub_uuid: str, body: dict[str, Any], allow_private: bool
+    db: Database,
+    actor: Actor,
+    sub_uuid: str,
+    body: dict[str, Any],
+    deliverer: Deliverer,
+    claim: WriteClaim | None = None,
 ) -> None:
-    """Change any of transportName, eventNames, destination, contactEmail."""
+    """Change any of transportName, eventNames, destination, contactEmail (the destination checked by
+    the rules of `deliverer`, as at creation and delivery)."""
+    allow_private = deliverer.allow_private
     data = rules.parse(body, creating=False, destination_problem=_destination_problem(allow_private))
     if data.event_names is not None:
         rules.check_scopes(data.event_names, actor.scopes)
@@ -101,7 +111,7 @@ async def update(
         # No test message on update (spec §7), but the address is checked as at creation: a
         # subscription must not be moved to a private or loopback address.
         try:
-            await destinations.pin(data.destination, allow_private)
+            await destinations.pin(data.destination, allow_private, deliverer.resolve)
         except destinations.DestinationBlocked as exc:
             raise ServiceError(
                 f"Destination is not accessible: {exc}", 400, "DESTINATION_NOT_ACCESSIBLE"
@@ -119,15 +129,15 @@ async def update(
     async def work(conn: AsyncConnection) -> bool:
         return await subscriptions.update_fields(conn, actor.org, sub_uuid, values)
 
-    if not await db.write(work):
+    if not await db.write(work, claim=claim):
         raise not_found(sub_uuid)
 
 
-async def delete(db: Database, actor: Actor, sub_uuid: str) -> None:
+async def delete(db: Database, actor: Actor, sub_uuid: str, claim: WriteClaim | None = None) -> None:
     async def work(conn: AsyncConnection) -> bool:
         return await subscriptions.remove(conn, actor.org, sub_uuid)
 
-    if not await db.write(work):
+    if not await db.write(work, claim=claim):
         raise not_found(sub_uuid)
 
 
@@ -144,7 +154,9 @@ async def delivery_log(db: Database, actor: Actor, sub_uuid: str, limit: int) ->
     return found
 
 
-async def redeliver(db: Database, actor: Actor, sub_uuid: str, message_uuid: str) -> None:
+async def redeliver(
+    db: Database, actor: Actor, sub_uuid: str, message_uuid: str, claim: WriteClaim | None = None
+) -> None:
     """Send a logged message again (identical body and signature), on a fresh retry schedule."""
 
     async def work(conn: AsyncConnection) -> str | None:
@@ -154,7 +166,7 @@ async def redeliver(db: Database, actor: Actor, sub_uuid: str, message_uuid: str
             return "message"
         return None
 
-    missing = await db.write(work)
+    missing = await db.write(work, claim=claim)
     if missing == "subscription":
         raise not_found(sub_uuid)
     if missing == "message":

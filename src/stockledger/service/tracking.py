@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import events
 from stockledger.domain.errors import not_tracked
@@ -15,16 +14,18 @@ from stockledger.store import balances, locations, orgs, outbox, products
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import balances as balances_table
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 
 async def set_tracking_locked(
-    conn: AsyncConnection, actor: Actor, product_uuid: str, tracked: bool, at_ms: int
+    uow: UnitOfWork, actor: Actor, product_uuid: str, tracked: bool, at_ms: int
 ) -> bool:
     """Change the tracking state under the organization lock; emits the event when it changed.
 
     Starting again bumps the change sequence on the product's balances, so a client syncing with
     `since` sees the balances reappear.
     """
+    conn = uow.conn
     if not await products.set_tracked(conn, actor.org, product_uuid, tracked):
         return False
     info = actor.change_info(at_ms)
@@ -36,34 +37,37 @@ async def set_tracking_locked(
             .values(seq=seq, updated_ms=at_ms)
         )
         payload = events.inventory_tracking_started(actor.org, product_uuid, info)
-        await outbox.append(conn, actor.org, "InventoryTrackingStarted", payload, at_ms)
+        await outbox.append(uow, actor.org, "InventoryTrackingStarted", payload, at_ms)
     else:
         payload = events.inventory_tracking_stopped(actor.org, product_uuid, info)
-        await outbox.append(conn, actor.org, "InventoryTrackingStopped", payload, at_ms)
+        await outbox.append(uow, actor.org, "InventoryTrackingStopped", payload, at_ms)
     return True
 
 
-async def start(db: Database, actor: Actor, product_uuid: str) -> LocationBalances:
+async def start(
+    db: Database, actor: Actor, product_uuid: str, claim: WriteClaim | None = None
+) -> LocationBalances:
     """Start tracking; already tracked → the same answer, nothing changes, no event."""
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> LocationBalances:
+    async def work(uow: UnitOfWork) -> LocationBalances:
+        conn = uow.conn
         await orgs.lock(conn, actor.org)
-        await set_tracking_locked(conn, actor, product_uuid, True, now_ms())
+        await set_tracking_locked(uow, actor, product_uuid, True, now_ms())
         store = resolve_location(await locations.list_all(conn, actor.org), LocationRef(), in_path=True)
         rows = await balances.in_location(conn, actor.org, store.uuid, product_filter=[product_uuid])
         return LocationBalances(store.uuid, records(store, rows))
 
-    return await db.write(work)
+    return await db.unit_of_work(work, claim=claim)
 
 
-async def stop(db: Database, actor: Actor, product_uuid: str) -> None:
+async def stop(db: Database, actor: Actor, product_uuid: str, claim: WriteClaim | None = None) -> None:
     """Stop tracking; balances are kept but hidden. Not tracked → PRODUCT_NOT_TRACKED."""
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> None:
-        await orgs.lock(conn, actor.org)
-        if not await set_tracking_locked(conn, actor, product_uuid, False, now_ms()):
+    async def work(uow: UnitOfWork) -> None:
+        await orgs.lock(uow.conn, actor.org)
+        if not await set_tracking_locked(uow, actor, product_uuid, False, now_ms()):
             raise not_tracked(product_uuid)
 
-    await db.write(work)
+    await db.unit_of_work(work, claim=claim)

@@ -9,13 +9,13 @@ never reach a client.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
 from stockledger.store.side_reads import SideReader
+from stockledger.store.unit_of_work import Hook, UnitOfWork, WriteClaim
+from stockledger.store.write_queue import WriteQueues
 
 T = TypeVar("T")
 log = logging.getLogger("stockledger.db")
@@ -30,55 +32,10 @@ log = logging.getLogger("stockledger.db")
 MAX_TRANSACTION_ATTEMPTS = 8  # transient conflicts are rare; 8 attempts with backoff is ample
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+KNOWN_ORGS_CACHED = 10_000  # organizations remembered as existing; least recently used are dropped
+
 Work = Callable[[AsyncConnection], Awaitable[T]]
-
-
-class WriteClaim(Protocol):
-    """What a request's writes must claim in their own transaction (an Idempotency-Key)."""
-
-    claimed: bool  # committed with a write
-    taken: bool  # another request holds it
-
-    def wrap(self, work: Work[T]) -> Work[T]:
-        """`work` preceded by the claim, for a transaction of this request alone."""
-        ...
-
-    async def claim_locked(self, conn: AsyncConnection) -> bool:
-        """Claim inside a transaction that already holds the organization lock; False when taken."""
-        ...
-
-
-# Set per request by the idempotency layer, so an Idempotency-Key is claimed in the same transaction
-# as the effect it guards (service/idempotency.py). `Database.write` wraps the request's writes with
-# it; PUTs, which may share a transaction (service/write_queue.py), are claimed one by one by
-# service/posting.py.
-write_claim: contextvars.ContextVar[WriteClaim | None] = contextvars.ContextVar("write_claim", default=None)
-
-
-_AFTER_COMMIT = "stockledger.after_commit"
-
-
-def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
-    """Run `hook` once the current transaction has committed (never if it rolls back or is retried)."""
-    conn.info[_AFTER_COMMIT].append(hook)
-
-
-# The after-commit hooks of the transaction the current task runs in (`Database.write` / `read`).
-_current_hooks: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
-    "after_commit_hooks", default=None
-)
-
-
-def after_commit_here(hook: Callable[[], None]) -> bool:
-    """Like `after_commit`, for code that has no connection at hand: runs `hook` (once, however often
-    it is registered) after the transaction this task is running in commits. False, and nothing is
-    registered, outside a transaction."""
-    hooks = _current_hooks.get()
-    if hooks is None:
-        return False
-    if hook not in hooks:
-        hooks.append(hook)
-    return True
+UnitWork = Callable[[UnitOfWork], Awaitable[T]]
 
 
 def prepare_sqlite_file(url: str) -> None:
@@ -114,12 +71,19 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Database:
-    """Owns the engines. `write(fn)` and `read(fn)` run `fn` in one transaction and return its value."""
+    """Owns the engines. `unit_of_work(fn)`, `write(fn)` and `read(fn)` run `fn` in one transaction
+    and return its value. Also owns what this process keeps per database: the organizations known to
+    exist, the write queues, and who to wake when outbox events commit."""
 
     def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.known_orgs: set[str] = set()  # organizations whose system locations exist
+        # Organizations whose system locations exist: only skips a no-op insert, so bounded.
+        self.known_orgs: LRUCache[str, bool] = LRUCache(maxsize=KNOWN_ORGS_CACHED)
+        self.queues = WriteQueues()  # writes of one organization wait here (store/write_queue.py)
+        # Called after every commit that appended outbox events (the dispatchers of this process
+        # subscribe while they run, see `listen_for_events`).
+        self._event_listeners: set[Hook] = set()
         if self.is_sqlite:
             prepare_sqlite_file(url)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
@@ -176,32 +140,41 @@ class Database:
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 
-    async def write(self, work: Work[T]) -> T:
-        """Run `work` in one write transaction, retrying transient conflicts from the start."""
-        return await self.write_claimed(work, write_claim.get())
+    def listen_for_events(self, listener: Hook) -> None:
+        """Call `listener` after every transaction of this database that appended outbox events
+        commits (until `unlisten_for_events`)."""
+        self._event_listeners.add(listener)
 
-    async def write_claimed(self, work: Work[T], claim: WriteClaim | None) -> T:
-        """`write` with the request's claim given explicitly (whatever the context holds)."""
-        return await self._run(self.write_engine, claim.wrap(work) if claim is not None else work)
+    def unlisten_for_events(self, listener: Hook) -> None:
+        self._event_listeners.discard(listener)
+
+    async def unit_of_work(self, work: UnitWork[T], *, claim: WriteClaim | None = None) -> T:
+        """Run `work(uow)` in one write transaction, retrying transient conflicts from the start with a
+        new unit of work. `claim`: the request's Idempotency-Key, claimed first in the same transaction."""
+        return await self._run(self.write_engine, work, claim)
+
+    async def write(self, work: Work[T], *, claim: WriteClaim | None = None) -> T:
+        """`unit_of_work` for work that needs only the connection (no events, no after-commit hooks)."""
+        return await self._run(self.write_engine, lambda uow: work(uow.conn), claim)
 
     async def read(self, work: Work[T]) -> T:
         """Run `work` in one read transaction."""
-        return await self._run(self.read_engine, work)
+        return await self._run(self.read_engine, lambda uow: work(uow.conn), None)
 
-    async def _run(self, engine: AsyncEngine, work: Work[T]) -> T:
+    async def _run(self, engine: AsyncEngine, work: UnitWork[T], claim: WriteClaim | None) -> T:
         for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
             try:
                 async with engine.begin() as conn:
-                    # Hooks of an attempt that rolls back are dropped with it.
-                    hooks: list[Callable[[], None]] = []
-                    conn.info[_AFTER_COMMIT] = hooks
-                    token = _current_hooks.set(hooks)
-                    try:
-                        result = await work(conn)
-                    finally:
-                        _current_hooks.reset(token)
-                for hook in hooks:
+                    # One unit per attempt: the hooks of an attempt that rolls back are dropped with it.
+                    uow = UnitOfWork(conn)
+                    if claim is not None:
+                        await claim.claim_first(uow)
+                    result = await work(uow)
+                for hook in uow.hooks:
                     hook()
+                if uow.wrote_events:
+                    for listener in tuple(self._event_listeners):
+                        listener()
                 return result
             except (DBAPIError, OperationalError) as exc:
                 if not is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:

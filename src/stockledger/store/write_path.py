@@ -45,6 +45,7 @@ from stockledger.store.locations import TYPE_RANK, Location
 from stockledger.store.orgs import allocate_seq
 from stockledger.store.sql import MAX_IN_LIST
 from stockledger.store.tables import locations, low_stock_levels, organizations, outbox, products
+from stockledger.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class Entry:
 
 
 async def append_entries(
-    conn: AsyncConnection,
+    uow: UnitOfWork,
     org: str,
     entries: list[Entry],
     events: list[outbox_store.Event],
@@ -175,6 +176,9 @@ async def append_entries(
     externalUuid), then the outbox events, in this order of ids."""
     if not entries and not events:
         return
+    conn = uow.conn
+    if events:
+        uow.events_appended()
     if conn.dialect.name != "postgresql":
         # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
         if entries:

@@ -24,7 +24,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 async def low_stock_page(request: Request) -> Response:
     user = await session.current_user(request)
     session.require_scope(user, READ_PRODUCT)
-    view = await backoffice.low_stock_page(app_state(request).db, user.actor, uuid_param(request, "location"))
+    state = app_state(request)
+    view = await backoffice.low_stock_page(
+        state.db, user.actor, uuid_param(request, "location"), default_units=state.default_low_stock_units
+    )
     return page(
         request,
         "low_stock.html",

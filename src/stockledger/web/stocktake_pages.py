@@ -110,5 +110,8 @@ async def apply(request: Request, taken: str) -> Response:
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
     session.require_scope(user, WRITE_PRODUCT)
     stocktake_uuid = path_uuid(taken, "stocktake")
-    await stocktake.apply(app_state(request).db, user.actor, stocktake_uuid)
+    state = app_state(request)
+    await stocktake.apply(
+        state.db, user.actor, stocktake_uuid, default_low_stock_units=state.default_low_stock_units
+    )
     return RedirectResponse(f"/ui/stocktake/{stocktake_uuid}", status_code=303)

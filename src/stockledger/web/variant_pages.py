@@ -84,7 +84,7 @@ async def render_variant(
         "low_stock": {
             "level": "" if config is None or config.level_units is None else format_units(config.level_units),
             "alert": config is not None and config.alert,
-            "default_level": format_units(low_stock.default_units()),
+            "default_level": format_units(app_state(request).default_low_stock_units),
         },
         "low_stock_errors": {},
     }
@@ -255,6 +255,7 @@ async def adjust(request: Request) -> Response:
                 units=to_units(quantity),
                 external_uuid=values["reference"] or None,
                 max_changes=app_state(request).settings.max_changes,
+                default_low_stock_units=app_state(request).default_low_stock_units,
                 to_store_uuid=values["to_location"] or None,
             )
         except ServiceError as exc:
@@ -293,6 +294,7 @@ async def _count(
             location_uuid=location,
             external_uuid=values["reference"] or None,
             max_changes=app_state(request).settings.max_changes,
+            default_low_stock_units=app_state(request).default_low_stock_units,
         )
     except ServiceError as exc:
         if exc.error_type != "BALANCE_CHANGED":
