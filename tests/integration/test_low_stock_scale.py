@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.low_stock import default_level_units, effective_level, is_low
+from stockledger.domain.low_stock import default_level_units, effective_level
 from stockledger.store import low_stock
 from stockledger.store.db import Database
 from stockledger.store.tables import balances, low_stock_levels, products
@@ -62,7 +62,7 @@ def expected_low(
     for cfg in config_rows:
         key = (cfg["product_uuid"], cfg["variant_uuid"])
         level = effective_level(cfg["level_units"], DEFAULT_UNITS)
-        if key[0] in tracked and is_low(units[key], level, cfg["alert"]):
+        if key[0] in tracked and cfg["alert"] and units[key] <= level:
             low.append((*key, units[key]))
     return sorted(low)
 

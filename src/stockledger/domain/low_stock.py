@@ -50,11 +50,6 @@ def effective_level(level_units: int | None, default_units: int) -> int:
     return default_units if level_units is None else level_units
 
 
-def is_low(units: int, level: int, alert: bool) -> bool:
-    """Shown in the low-stock view: alert on and the balance at or below the level."""
-    return alert and units <= level
-
-
 def crossed_low(before_units: int, after_units: int, level: int, alert: bool) -> bool:
     """A movement took an alerted variant from above its level to at or below it.
 

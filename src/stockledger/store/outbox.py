@@ -24,10 +24,6 @@ MESSAGE_ID_NAMESPACE = uuid_utils.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
 _INSERT = outbox.insert()
 
 
-def insert_statement() -> Any:
-    return _INSERT
-
-
 def message_id_for(message_uuid: str) -> str:
     return str(uuid_utils.uuid5(MESSAGE_ID_NAMESPACE, message_uuid))
 
