@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from stockledger.api.low_stock import none_match, strong_etag
-from stockledger.domain.low_stock import (
+from stockledger.domain.low_stock_rules import (
     LowStockConfig,
     crossed_low,
     default_level_units,

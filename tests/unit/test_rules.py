@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from stockledger.api.errors import property_path
 from stockledger.config import ConfigError, Settings
-from stockledger.domain.events import envelope_timestamp, payload_timestamp
+from stockledger.domain.changes import Change, net_deltas
+from stockledger.domain.event_payloads import envelope_timestamp, payload_timestamp
 from stockledger.domain.ids import canonical_uuid, new_location_uuid, new_uuid1
 from stockledger.domain.locations import parse_location_type
-from stockledger.domain.movements import Change, net_deltas
 from stockledger.store.outbox import MESSAGE_ID_NAMESPACE, event, message_id_for
 from stockledger.tokens import TokenError, mint_access_token, parse_ttl, verify_access_token_expiry
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import uuid_utils
 
-from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ids import new_uuid1
 from stockledger.store.tables import outbox
 from stockledger.store.unit_of_work import UnitOfWork

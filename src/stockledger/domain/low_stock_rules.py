@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from stockledger.domain.events import ChangeInfo, balance_record
+from stockledger.domain.event_payloads import ChangeInfo, balance_record
 from stockledger.domain.quantity import SCALE, to_units, units_to_float
 
 LOW_STOCK_EVENT = "InventoryLowStock"
