@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stockledger.events.schedule import MAX_ATTEMPTS, SystemClock, retry_delay_s
+from stockledger.events.schedule import RETRY_PLAN, SystemClock, retry_delay_s
+
+MAX_ATTEMPTS = 1 + sum(count for count, _ in RETRY_PLAN)  # 90: the first attempt and its retries
 
 
 def schedule_offsets_s() -> list[int]:

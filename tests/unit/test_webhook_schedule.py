@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stockledger.events.schedule import MAX_ATTEMPTS, retry_delay_s
-from tests.webhook_clock import schedule_offsets_s
+from stockledger.events.schedule import retry_delay_s
+from tests.webhook_clock import MAX_ATTEMPTS, schedule_offsets_s
 
 
 def test_the_schedule_is_ten_minutely_nine_ten_minutely_and_seventy_hourly_retries() -> None:

@@ -7,7 +7,6 @@ from typing import Protocol
 
 # After the first failed attempt: 10 retries 60 s apart, then 9 retries 600 s apart, then 70 hourly.
 RETRY_PLAN: tuple[tuple[int, int], ...] = ((10, 60), (9, 600), (70, 3600))
-MAX_ATTEMPTS = 1 + sum(count for count, _ in RETRY_PLAN)  # 90: the first attempt and its retries
 
 
 def retry_delay_s(failures: int) -> int | None:
