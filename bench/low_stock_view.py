@@ -19,9 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.config import Settings
-from stockledger.domain.low_stock import default_level_units
-from stockledger.store import low_stock, orgs
+from stockledger.domain.low_stock_rules import default_level_units
+from stockledger.store import orgs
 from stockledger.store.db import Database
+from stockledger.store.low_stock_levels import low_in_location
 from stockledger.store.migrate import upgrade
 from stockledger.store.tables import balances, low_stock_levels, products
 
@@ -69,7 +70,7 @@ async def main(url: str, variants: int) -> None:
     print(f"loaded {variants} variants in {time.perf_counter() - started:.1f} s")
 
     async def query(conn: AsyncConnection) -> int:
-        return len(await low_stock.low_in_location(conn, org, location, default_level_units(5)))
+        return len(await low_in_location(conn, org, location, default_level_units(5)))
 
     timings = []
     for _ in range(RUNS):

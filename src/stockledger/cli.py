@@ -25,7 +25,7 @@ from stockledger.config_check import (
     effective_settings,
 )
 from stockledger.domain.ids import canonical_uuid
-from stockledger.domain.low_stock import default_level_units
+from stockledger.domain.low_stock_rules import default_level_units
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals

@@ -10,7 +10,7 @@ from fastapi import Request
 from stockledger.config import Settings
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
-from stockledger.domain.low_stock import default_level_units
+from stockledger.domain.low_stock_rules import default_level_units
 from stockledger.jwks import Verifier
 from stockledger.ratelimit import RateLimiter
 from stockledger.service.key_status import KeyStatus

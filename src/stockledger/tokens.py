@@ -104,10 +104,6 @@ def _decode(secret: str, token: str, required: list[str]) -> dict[str, Any]:
     return claims
 
 
-def verify_access_token(secret: str, token: str) -> Principal:
-    return verify_access_token_expiry(secret, token)[0]
-
-
 def verify_access_token_expiry(secret: str, token: str) -> tuple[Principal, int]:
     """The token's Principal and its `exp` (seconds): it stays acceptable while now - LEEWAY_S < exp."""
     claims = _decode(secret, token, ["exp", "sub", "org"])

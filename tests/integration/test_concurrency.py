@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stockledger.domain.movements import Change
-from stockledger.service import movements, tracking
+from stockledger.domain.changes import Change
+from stockledger.service import inventory_writes, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import list_locations
 from stockledger.store.db import Database
@@ -98,7 +98,7 @@ async def test_sqlite_writers_on_two_connections_queue_and_lose_nothing(tmp_path
         change = Change(product, variant, locs["SUPPLIER"], locs["STORE"], 1000, "changes[0]")
 
         async def put(database: Database) -> None:
-            await movements.update_balances(
+            await inventory_writes.update_balances(
                 database,
                 actor,
                 [change],

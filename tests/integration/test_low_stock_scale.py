@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.low_stock import default_level_units, effective_level, is_low
-from stockledger.store import low_stock
+from stockledger.domain.low_stock_rules import default_level_units, effective_level
 from stockledger.store.db import Database
+from stockledger.store.low_stock_levels import low_stock_query
 from stockledger.store.tables import balances, low_stock_levels, products
 from tests.conftest import Api
 
@@ -62,13 +62,13 @@ def expected_low(
     for cfg in config_rows:
         key = (cfg["product_uuid"], cfg["variant_uuid"])
         level = effective_level(cfg["level_units"], DEFAULT_UNITS)
-        if key[0] in tracked and is_low(units[key], level, cfg["alert"]):
+        if key[0] in tracked and cfg["alert"] and units[key] <= level:
             low.append((*key, units[key]))
     return sorted(low)
 
 
 async def query_plan(conn: AsyncConnection, org: str, location: str) -> str:
-    stmt = low_stock.low_stock_query(org, location, DEFAULT_UNITS)
+    stmt = low_stock_query(org, location, DEFAULT_UNITS)
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
     rows = (await conn.execute(text(prefix + sql))).all()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from stockledger.domain.changes import Change, Source
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ledger import Request
-from stockledger.domain.movements import Change, Source
 from stockledger.service import posting, settings
 from stockledger.service.context import Actor
 from stockledger.store import locations, orgs, write_path

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from stockledger.events.schedule import schedule_offsets_s
 from tests.conftest import Api, new_uuid
 from tests.integration.webhooks_support import BASE, Hooks, ms_of
+from tests.webhook_clock import schedule_offsets_s
 from tests.webhook_receiver import Receiver, running_receiver
 
 HOUR_S = 3600

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from stockledger.events.schedule import MAX_ATTEMPTS, schedule_offsets_s
 from tests.conftest import Api, new_uuid
 from tests.integration.webhooks_support import BASE, Hooks, ms_of
+from tests.webhook_clock import MAX_ATTEMPTS, schedule_offsets_s
 from tests.webhook_receiver import Receiver, running_receiver
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import update
 
 from stockledger.events.delivery import Deliverer
 from stockledger.events.dispatcher import Dispatcher
-from stockledger.events.schedule import ManualClock, SystemClock
+from stockledger.events.schedule import SystemClock
 from stockledger.store.db import Database
 from stockledger.store.tables import deliveries, subscriptions
 from tests.conftest import Api, new_uuid
+from tests.webhook_clock import ManualClock
 from tests.webhook_receiver import Receiver
 
 BASE = "/organizations/self/subscriptions"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stockledger.service.backoffice import BalancePoint, balance_series
 from stockledger.store.catalog import sort_key
-from stockledger.store.movements import MovementRow
+from stockledger.store.ledger_rows import MovementRow
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import decode_cursor, encode_cursor
 from stockledger.web.render import actor_label

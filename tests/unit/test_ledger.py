@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stockledger.domain.changes import BalanceKey, Change
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ledger import Accepted, Posted, Request, Rules, Settlement, needs, settle
-from stockledger.domain.movements import BalanceKey, Change
 
 STORE, SHOP, SOLD, BIN, SUPPLIER = "store", "shop", "sold", "bin", "supplier"
 LOCATIONS = (STORE, SHOP, SOLD, BIN, SUPPLIER)

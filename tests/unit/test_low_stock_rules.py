@@ -8,12 +8,11 @@ from decimal import Decimal
 import pytest
 
 from stockledger.api.low_stock import none_match, strong_etag
-from stockledger.domain.low_stock import (
+from stockledger.domain.low_stock_rules import (
     LowStockConfig,
     crossed_low,
     default_level_units,
     effective_level,
-    is_low,
     level_to_wire,
     level_units,
 )
@@ -50,12 +49,6 @@ def test_effective_level_uses_the_server_default_only_when_unset() -> None:
     assert effective_level(None, default) == 5000
     assert effective_level(0, default) == 0
     assert effective_level(2500, default) == 2500
-
-
-def test_is_low_needs_the_alert_and_a_balance_at_or_below() -> None:
-    assert is_low(5000, 5000, True)
-    assert not is_low(5001, 5000, True)
-    assert not is_low(0, 5000, False)
 
 
 def test_only_null_level_with_alert_off_is_the_default_configuration() -> None:

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from stockledger.api.errors import property_path
 from stockledger.config import ConfigError, Settings
-from stockledger.domain.events import envelope_timestamp, payload_timestamp
+from stockledger.domain.changes import Change, net_deltas
+from stockledger.domain.event_payloads import envelope_timestamp, payload_timestamp
 from stockledger.domain.ids import canonical_uuid, new_location_uuid, new_uuid1
 from stockledger.domain.locations import parse_location_type
-from stockledger.domain.movements import Change, net_deltas
 from stockledger.store.outbox import MESSAGE_ID_NAMESPACE, event, message_id_for
-from stockledger.tokens import TokenError, mint_access_token, parse_ttl, verify_access_token
+from stockledger.tokens import TokenError, mint_access_token, parse_ttl, verify_access_token_expiry
 
 
 def test_uuids_are_canonical_lowercase_and_malformed_ones_refused() -> None:
@@ -117,6 +117,6 @@ def test_generated_secret_file_is_private_and_reused(tmp_path: Path) -> None:
 def test_ttl_and_expiry() -> None:
     assert [parse_ttl(t) for t in ("2h", "30m", "45s", "1d", "90")] == [7200, 1800, 45, 86400, 90]
     org = str(uuid.uuid4())
-    assert verify_access_token("s" * 40, mint_access_token("s" * 40, org=org)).org == org
+    assert verify_access_token_expiry("s" * 40, mint_access_token("s" * 40, org=org))[0].org == org
     with pytest.raises(TokenError):
-        verify_access_token("s" * 40, mint_access_token("s" * 40, org=org, ttl_s=10, now_s=1000))
+        verify_access_token_expiry("s" * 40, mint_access_token("s" * 40, org=org, ttl_s=10, now_s=1000))

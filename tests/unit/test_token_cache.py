@@ -18,7 +18,7 @@ from stockledger.tokens import (
     TokenError,
     mint_access_token,
     mint_api_key,
-    verify_access_token,
+    verify_access_token_expiry,
 )
 
 SECRET = "cache-secret-" + "c" * 40
@@ -59,7 +59,7 @@ async def test_a_remembered_token_is_refused_once_it_expires(verifications: list
     assert verifications == [token]  # the second use came from memory
     await asyncio.sleep(max(0.0, expires + LEEWAY_S - time.time()) + 0.01)
     with pytest.raises(TokenError):
-        verify_access_token(SECRET, token)  # what a fresh verification says now
+        verify_access_token_expiry(SECRET, token)  # what a fresh verification says now
     with pytest.raises(TokenError, match="expired"):
         await verifier.verify(token)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stockledger.events.schedule import MAX_ATTEMPTS, ManualClock, retry_delay_s, schedule_offsets_s
+from stockledger.events.schedule import retry_delay_s
+from tests.webhook_clock import MAX_ATTEMPTS, schedule_offsets_s
 
 
 def test_the_schedule_is_ten_minutely_nine_ten_minutely_and_seventy_hourly_retries() -> None:
@@ -25,10 +26,3 @@ def test_offsets_of_every_attempt_add_up_to_the_whole_schedule() -> None:
 def test_failures_count_from_one() -> None:
     with pytest.raises(ValueError):
         retry_delay_s(0)
-
-
-def test_the_manual_clock_moves_only_when_told() -> None:
-    clock = ManualClock(start_ms=1_000)
-    assert clock.now_ms() == 1_000
-    clock.advance(60)
-    assert clock.now_ms() == 61_000

@@ -27,7 +27,7 @@ from stockledger.api.wire import (
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.locations import parse_location_type
 from stockledger.plumbing import app_state, path_uuid
-from stockledger.service import inventory, movements, tracking
+from stockledger.service import inventory, inventory_writes, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, Since
 
@@ -166,7 +166,7 @@ async def update_balances(
     request: Request, org: str, body: UpdateBalances, actor: Actor = Writer
 ) -> Response:
     state = app_state(request)
-    result = await movements.update_balances(
+    result = await inventory_writes.update_balances(
         state.db,
         actor,
         changes_of(body),
@@ -197,9 +197,9 @@ async def bulk_update(request: Request, org: str, body: BulkRequest, actor: Acto
             for j, vc in enumerate(pc.variantChanges)
         ]
         product_changes.append(
-            movements.ProductChange(pc.productUuid, pc.trackingStatusChange, changes, path)
+            inventory_writes.ProductChange(pc.productUuid, pc.trackingStatusChange, changes, path)
         )
-    result = await movements.bulk(
+    result = await inventory_writes.bulk(
         state.db,
         actor,
         product_changes,

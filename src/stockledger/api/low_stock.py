@@ -23,7 +23,7 @@ from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, LocationInventoryOut, Uuid, Wire
 from stockledger.domain.errors import Violation, validation_error
-from stockledger.domain.low_stock import LowStockConfig, level_to_wire, level_units
+from stockledger.domain.low_stock_rules import LowStockConfig, level_to_wire, level_units
 from stockledger.domain.quantity import parse_quantity
 from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import low_stock

@@ -14,7 +14,7 @@ from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import forbidden
-from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.subscriptions import Subscription
 from stockledger.events.delivery import Deliverer

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
-from stockledger.domain.movements import Change
 from stockledger.domain.quantity import parse_quantity, to_units
 from stockledger.domain.text import NUL_REFUSED, has_nul
 

@@ -28,8 +28,7 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import cached_property
 
-from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
-from stockledger.domain.movements import (
+from stockledger.domain.changes import (
     BalanceKey,
     Change,
     Source,
@@ -37,6 +36,7 @@ from stockledger.domain.movements import (
     leaves_range,
     net_deltas,
 )
+from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.quantity import MAX_NET_CHANGE_UNITS, format_units
 
 # Sales that already happened at the point of sale are recorded whatever the policy says.

@@ -7,9 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
-from stockledger.domain.movements import Change
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
 
 

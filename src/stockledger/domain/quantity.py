@@ -72,10 +72,6 @@ def to_units(quantity: Decimal) -> int:
     return int(units)
 
 
-def from_units(units: int) -> Decimal:
-    return Decimal(units) / SCALE
-
-
 def format_units(units: int) -> str:
     """Integer thousandths → the wire form: plain notation, no exponent, no trailing zeros ("2.5", "-3")."""
     sign = "-" if units < 0 else ""

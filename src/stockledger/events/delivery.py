@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from stockledger.domain.events import Message
+from stockledger.domain.event_payloads import Message
 from stockledger.domain.signing import SIGNATURE_HEADER, signature
 from stockledger.events import destinations
 

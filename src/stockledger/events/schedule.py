@@ -7,7 +7,6 @@ from typing import Protocol
 
 # After the first failed attempt: 10 retries 60 s apart, then 9 retries 600 s apart, then 70 hourly.
 RETRY_PLAN: tuple[tuple[int, int], ...] = ((10, 60), (9, 600), (70, 3600))
-MAX_ATTEMPTS = 1 + sum(count for count, _ in RETRY_PLAN)  # 90: the first attempt and its retries
 
 
 def retry_delay_s(failures: int) -> int | None:
@@ -22,16 +21,6 @@ def retry_delay_s(failures: int) -> int | None:
     return None
 
 
-def schedule_offsets_s() -> list[int]:
-    """Seconds after the first attempt at which every attempt of an always-failing message happens."""
-    offsets = [0]
-    for failures in range(1, MAX_ATTEMPTS):
-        delay = retry_delay_s(failures)
-        assert delay is not None
-        offsets.append(offsets[-1] + delay)
-    return offsets
-
-
 class Clock(Protocol):
     """Where the dispatcher reads the time; tests inject one they can move forward."""
 
@@ -43,19 +32,3 @@ class SystemClock:
 
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
-
-
-class ManualClock:
-    """A clock that moves only when told to (tests run the whole schedule in milliseconds)."""
-
-    def __init__(self, start_ms: int | None = None) -> None:
-        self._now_ms = SystemClock().now_ms() if start_ms is None else start_ms
-
-    def now_ms(self) -> int:
-        return self._now_ms
-
-    def advance(self, seconds: float) -> None:
-        self._now_ms += int(seconds * 1000)
-
-    def set_ms(self, value: int) -> None:
-        self._now_ms = value

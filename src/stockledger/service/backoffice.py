@@ -8,15 +8,15 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.backoffice import StockSort, VariantNames
+from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, not_found, validation_error
 from stockledger.domain.locations import Location, LocationType
-from stockledger.domain.movements import Change
-from stockledger.service import low_stock, movements, organizations
+from stockledger.service import inventory_writes, low_stock, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
 from stockledger.store import locations, stocktakes, ui_queries
 from stockledger.store.db import Database
-from stockledger.store.movements import MovementRow
+from stockledger.store.ledger_rows import MovementRow
 
 CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
 
@@ -236,7 +236,7 @@ async def adjust(
         if to_store.uuid == store.uuid:
             raise validation_error([Violation("toLocationUuid", "must be another store")])
     change = adjustment_change(all_locations, store, kind, product, variant, units, to_store)
-    return await movements.update_balances(
+    return await inventory_writes.update_balances(
         db,
         actor,
         [change],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stockledger.domain.events import ChangeInfo
+from stockledger.domain.event_payloads import ChangeInfo
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stockledger.domain.changes import Change, Source
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
 from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
-from stockledger.domain.movements import Change, Source
 from stockledger.domain.quantity import format_units
 from stockledger.service import organizations, posting
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, resolve_location
-from stockledger.service.movements import check_limit
+from stockledger.service.inventory_writes import check_limit
 from stockledger.service.results import BalanceRecord, LocationBalances
 from stockledger.store import balances, locations, orgs, write_path
 from stockledger.store.db import Database

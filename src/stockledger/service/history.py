@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
-from stockledger.store import movements as ledger
+from stockledger.store import ledger_rows
 from stockledger.store.db import Database
-from stockledger.store.movements import MovementRow
+from stockledger.store.ledger_rows import MovementRow
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000  # one page stays a few hundred kilobytes
@@ -62,7 +62,7 @@ async def history(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> list[MovementRow]:
-        return await ledger.newest_first(
+        return await ledger_rows.newest_first(
             conn,
             actor.org,
             limit=page_size + 1,

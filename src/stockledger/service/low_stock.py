@@ -8,22 +8,21 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.changes import BalanceKey
 from stockledger.domain.locations import Location
-from stockledger.domain.low_stock import (
+from stockledger.domain.low_stock_rules import (
     LOW_STOCK_EVENT,
     LowStockConfig,
     crossed_low,
     effective_level,
     inventory_low_stock,
 )
-from stockledger.domain.movements import BalanceKey
 from stockledger.domain.quantity import format_units
 from stockledger.service import organizations
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationInventory
-from stockledger.store import locations, orgs, outbox, products
-from stockledger.store import low_stock as store
+from stockledger.store import locations, low_stock_levels, orgs, outbox, products
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from stockledger.store.unit_of_work import WriteClaim
@@ -91,7 +90,7 @@ async def save(
             configs[(where, entry.product_uuid, entry.variant_uuid)] = LowStockConfig(
                 entry.product_uuid, entry.variant_uuid, entry.level_units, entry.alert
             )
-        await store.save(conn, actor.org, configs, now_ms())
+        await low_stock_levels.save(conn, actor.org, configs, now_ms())
 
     await db.write(work, claim=claim)
 
@@ -114,7 +113,7 @@ async def remove(
             )
             for e in entries
         ]
-        await store.remove(conn, actor.org, keys)
+        await low_stock_levels.remove(conn, actor.org, keys)
 
     await db.write(work, claim=claim)
 
@@ -127,7 +126,7 @@ async def location_configs(
 
     async def work(conn: AsyncConnection) -> LocationConfigs:
         location = _resolve(await locations.list_all(conn, actor.org), path_location)
-        found = await store.in_location(conn, actor.org, location.uuid, product_uuid)
+        found = await low_stock_levels.in_location(conn, actor.org, location.uuid, product_uuid)
         return LocationConfigs(actor.org, location.uuid, found)
 
     return await db.read(work)
@@ -144,7 +143,7 @@ async def low_stock_view(
         latest = await orgs.latest_seq(conn, actor.org)
         location = _resolve(await locations.list_all(conn, actor.org), path_location)
         tracked = await products.all_tracked(conn, actor.org)
-        rows = await store.low_in_location(conn, actor.org, location.uuid, default_units)
+        rows = await low_stock_levels.low_in_location(conn, actor.org, location.uuid, default_units)
         return LocationInventory(location.uuid, tracked, records(location, rows), latest)
 
     return await db.read(work)
@@ -155,7 +154,7 @@ async def alerts_for(
 ) -> dict[BalanceKey, int | None]:
     """The alerted balances among those one or several requests moved, in one read (for `crossings`)."""
     moved = {key for changed in changes for key in _moved(changed)}
-    return await store.alerted_among(conn, org, moved) if moved else {}
+    return await low_stock_levels.alerted_among(conn, org, moved) if moved else {}
 
 
 def crossings(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain import events, ledger
+from stockledger.domain import event_payloads, ledger
+from stockledger.domain.changes import BalanceKey, Source
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.locations import LocationType
-from stockledger.domain.movements import BalanceKey, Source
 from stockledger.metrics import MOVEMENTS
 from stockledger.service import idempotency, low_stock
 from stockledger.service.context import Actor
@@ -168,7 +168,7 @@ async def _append(
     for posting, result in accepted:
         actor = posting.actor
         entries += [write_path.Entry(m, actor.label, posting.external_uuid) for m in result.movements]
-        payload = events.balance_changed(
+        payload = event_payloads.balance_changed(
             org, actor.change_info(at_ms), result.changed, stores, posting.external_uuid
         )
         if payload is not None:

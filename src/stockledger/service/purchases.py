@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.changes import Source
 from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
-from stockledger.domain.movements import Source
 from stockledger.domain.purchases import parse_purchase, plan_purchase, publishable
 from stockledger.service import catalog, organizations, posting
 from stockledger.service.context import Actor

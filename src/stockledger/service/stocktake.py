@@ -233,16 +233,7 @@ async def load(db: Database, actor: Actor, stocktake_uuid: str) -> StoredStockta
     return found
 
 
-@dataclass(frozen=True)
-class Applied:
-    """A successful apply (`conflicts` empty), or the rows whose balance changed since the preview."""
-
-    rows: int
-    differences: int
-    conflicts: int
-
-
-async def apply(db: Database, actor: Actor, stocktake_uuid: str, *, default_low_stock_units: int) -> Applied:
+async def apply(db: Database, actor: Actor, stocktake_uuid: str, *, default_low_stock_units: int) -> None:
     """One count request with every row; a balance changed since the preview → nothing applies, the
     stored preview takes the new balances (the rows that changed are marked) for a second look."""
     taken = await load(db, actor, stocktake_uuid)
@@ -270,22 +261,19 @@ async def apply(db: Database, actor: Actor, stocktake_uuid: str, *, default_low_
             (b["productUuid"], b["variantUuid"]): to_units(parse_quantity(b["balance"]))
             for b in exc.extra.get("currentBalances", [])  # type: ignore[attr-defined]
         }
-        changed = 0
         for row in rows:
             units = now.get((row["product"], row["variant"]), row["current"])
             row.pop("was", None)
             if units != row["current"]:
                 row["was"], row["current"] = row["current"], units
-                changed += 1
 
         async def refresh(conn: AsyncConnection) -> None:
             await stocktakes.update_rows(conn, actor.org, stocktake_uuid, rows)
 
         await db.write(refresh)
-        return Applied(len(rows), sum(r["counted"] != r["current"] for r in rows), changed)
+        return
 
     async def done(conn: AsyncConnection) -> None:
         await stocktakes.mark_applied(conn, actor.org, stocktake_uuid, now_ms())
 
     await db.write(done)
-    return Applied(len(rows), sum(r["counted"] != r["current"] for r in rows), 0)

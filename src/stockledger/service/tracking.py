@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from stockledger.domain import events
+from stockledger.domain import event_payloads
 from stockledger.domain.errors import not_tracked
 from stockledger.service import organizations
 from stockledger.service.context import Actor
@@ -36,10 +36,10 @@ async def set_tracking_locked(
             .where(balances_table.c.org_uuid == actor.org, balances_table.c.product_uuid == product_uuid)
             .values(seq=seq, updated_ms=at_ms)
         )
-        payload = events.inventory_tracking_started(actor.org, product_uuid, info)
+        payload = event_payloads.inventory_tracking_started(actor.org, product_uuid, info)
         await outbox.append(uow, actor.org, "InventoryTrackingStarted", payload, at_ms)
     else:
-        payload = events.inventory_tracking_stopped(actor.org, product_uuid, info)
+        payload = event_payloads.inventory_tracking_stopped(actor.org, product_uuid, info)
         await outbox.append(uow, actor.org, "InventoryTrackingStopped", payload, at_ms)
     return True
 

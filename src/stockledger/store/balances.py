@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.movements import BalanceKey
+from stockledger.domain.changes import BalanceKey
 from stockledger.domain.quantity import MAX_NET_CHANGE_UNITS
 from stockledger.store.sql import chunked, upsert
 from stockledger.store.tables import balances, products

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.events import Message
+from stockledger.domain.event_payloads import Message
 from stockledger.domain.subscriptions import matches
 from stockledger.store import subscriptions as subscription_store
 from stockledger.store.sql import upsert

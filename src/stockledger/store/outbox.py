@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import uuid_utils
 
-from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ids import new_uuid1
 from stockledger.store.tables import outbox
 from stockledger.store.unit_of_work import UnitOfWork
@@ -22,10 +22,6 @@ MESSAGE_ID_NAMESPACE = uuid_utils.UUID("6b1c1f9e-3c1a-5d4e-9a49-6f3d2a1b7c55")
 
 
 _INSERT = outbox.insert()
-
-
-def insert_statement() -> Any:
-    return _INSERT
 
 
 def message_id_for(message_uuid: str) -> str:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from stockledger.domain.backoffice import StockSort, VariantNames
-from stockledger.store import movements as ledger
-from stockledger.store.movements import MovementRow
+from stockledger.store import ledger_rows
+from stockledger.store.ledger_rows import MovementRow
 from stockledger.store.tables import balances, catalog_products, catalog_variants, products
 
 MAX_PAGE_SIZE = 500  # a page is rendered as HTML; more rows than this help nobody
@@ -269,7 +269,7 @@ async def variant_movements(
     location_uuid: str | None = None,
 ) -> MovementPage:
     """The variant's ledger, newest first, keyset-paged on the sequence (ix_movements_org_variant_seq)."""
-    rows = await ledger.newest_first(
+    rows = await ledger_rows.newest_first(
         conn,
         org,
         limit=limit + 1,

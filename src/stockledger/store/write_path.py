@@ -36,9 +36,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.events import envelope_timestamp
+from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ledger import Movement
-from stockledger.store import movements as ledger
+from stockledger.store import ledger_rows
 from stockledger.store import outbox as outbox_store
 from stockledger.store import products as products_store
 from stockledger.store.locations import TYPE_RANK, Location
@@ -183,9 +183,10 @@ async def append_entries(
         # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
         if entries:
             rows = [
-                ledger.row(org, e.movement, e.uuid, e.actor, e.external_uuid, source, at_ms) for e in entries
+                ledger_rows.row(org, e.movement, e.uuid, e.actor, e.external_uuid, source, at_ms)
+                for e in entries
             ]
-            await conn.execute(ledger.INSERT, rows)
+            await conn.execute(ledger_rows.INSERT, rows)
         if events:
             await conn.execute(outbox.insert(), [outbox_store.row(org, e, at_ms) for e in events])
         return

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 
 from stockledger.domain import ledger
+from stockledger.domain.changes import BalanceKey, Change, Source
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
-from stockledger.domain.movements import BalanceKey, Change, Source
 from stockledger.service import organizations, posting, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location

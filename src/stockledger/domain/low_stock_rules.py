@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from stockledger.domain.events import ChangeInfo, balance_record
+from stockledger.domain.event_payloads import ChangeInfo, balance_record
 from stockledger.domain.quantity import SCALE, to_units, units_to_float
 
 LOW_STOCK_EVENT = "InventoryLowStock"
@@ -48,11 +48,6 @@ def effective_level(level_units: int | None, default_units: int) -> int:
     applies to every alert without a level of its own.
     """
     return default_units if level_units is None else level_units
-
-
-def is_low(units: int, level: int, alert: bool) -> bool:
-    """Shown in the low-stock view: alert on and the balance at or below the level."""
-    return alert and units <= level
 
 
 def crossed_low(before_units: int, after_units: int, level: int, alert: bool) -> bool:

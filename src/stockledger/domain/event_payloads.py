@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stockledger.domain.movements import BalanceKey
+from stockledger.domain.changes import BalanceKey
 from stockledger.domain.quantity import format_units
 
 

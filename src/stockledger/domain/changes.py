@@ -1,4 +1,4 @@
-"""Movements: the only way a balance changes (spec §1), and how a request's changes net out."""
+"""Changes: the validated movements a request asks for (spec §1), their net per balance, the range rule."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from sqlalchemy import and_, delete, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from stockledger.domain.low_stock import LowStockConfig
-from stockledger.domain.movements import BalanceKey
+from stockledger.domain.changes import BalanceKey
+from stockledger.domain.low_stock_rules import LowStockConfig
 from stockledger.store.balances import BalanceRow
 from stockledger.store.sql import upsert
 from stockledger.store.tables import balances, low_stock_levels, products
