@@ -1,4 +1,4 @@
-"""Routes of the extensions (spec §8): history, stock counts, several stores, settings."""
+"""Routes of the extensions (spec §8): history, stock counts, several stores (settings: api/organization)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import format_units, to_units
 from stockledger.plumbing import app_state
-from stockledger.service import counts, history, settings, stores
+from stockledger.service import counts, history, stores
 from stockledger.service.context import Actor
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Extensions"])
@@ -60,14 +60,6 @@ class StoreUpdate(Wire):
     name: Name | None = None
     description: Description | None = None
     default: StrictBool | None = None
-
-
-class SettingsIn(Wire):
-    allowNegativeStock: StrictBool
-
-
-class SettingsOut(Wire):
-    allowNegativeStock: bool
 
 
 class MovementOut(Wire):
@@ -203,17 +195,3 @@ async def update_store(
         claim=claim_of(request),
     )
     return json_response(serialize.location(location))
-
-
-@router.get("/organizations/{org}/settings", response_model=SettingsOut)
-async def get_settings(request: Request, org: str, actor: Actor = Reader) -> Response:
-    found = await settings.get(app_state(request).db, actor)
-    return json_response({"allowNegativeStock": found.allow_negative_stock})
-
-
-@router.put("/organizations/{org}/settings", response_model=SettingsOut)
-async def put_settings(request: Request, org: str, body: SettingsIn, actor: Actor = Writer) -> Response:
-    found = await settings.put(
-        app_state(request).db, actor, allow_negative_stock=body.allowNegativeStock, claim=claim_of(request)
-    )
-    return json_response({"allowNegativeStock": found.allow_negative_stock})
