@@ -18,6 +18,7 @@ from stockledger.api import (
     inventory,
     low_stock,
     ops,
+    organization,
     purchases,
     subscriptions,
     token,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(low_stock.router)
     app.include_router(catalog.router)
     app.include_router(extensions.router)
+    app.include_router(organization.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )

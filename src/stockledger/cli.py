@@ -1,4 +1,4 @@
-"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog."""
+"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog, org."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.cli_catalog import catalog_app
+from stockledger.cli_org import org_app
 from stockledger.config import ConfigError, Settings
 from stockledger.config_check import (
     check_settings,
@@ -48,6 +49,7 @@ purchases_app = typer.Typer(
 )
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(org_app, name="org")
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
 DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]

@@ -1,4 +1,4 @@
-"""Routes of the extensions (spec §8): history, stock counts, several stores, settings."""
+"""Routes of the extensions (spec §8): history, stock counts, several stores (settings: api/organization)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import format_units, to_units
 from stockledger.plumbing import app_state
-from stockledger.service import counts, history, settings, stores
+from stockledger.service import counts, history, stores
 from stockledger.service.context import Actor
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Extensions"])
@@ -60,14 +60,6 @@ class StoreUpdate(Wire):
     name: Name | None = None
     description: Description | None = None
     default: StrictBool | None = None
-
-
-class SettingsIn(Wire):
-    allowNegativeStock: StrictBool
-
-
-class SettingsOut(Wire):
-    allowNegativeStock: bool
 
 
 class MovementOut(Wire):
@@ -129,27 +121,59 @@ async def movement_history(
     page = await history.history(
         app_state(request).db, actor, filters, limit=parse_limit(limit), cursor=cursor or None
     )
-    return json_response(
-        {
-            "movements": [
-                {
-                    "uuid": m.uuid,
-                    "sequence": m.seq,
-                    "productUuid": m.product_uuid,
-                    "variantUuid": m.variant_uuid,
-                    "fromLocationUuid": m.from_location,
-                    "toLocationUuid": m.to_location,
-                    "change": format_units(m.units),
-                    "externalUuid": m.external_uuid,
-                    "source": m.source,
-                    "actor": m.actor,
-                    "created": iso_ms(m.created_ms),
-                }
-                for m in page.movements
-            ],
-            "nextCursor": page.next_cursor,
-        }
+    return json_response(_history_body(page))
+
+
+@router.get("/organizations/{org}/history/locations/{locationUuid}", response_model=HistoryOut)
+async def location_history(
+    request: Request,
+    org: str,
+    locationUuid: str,
+    productUuid: str | None = Query(None),
+    variantUuid: str | None = Query(None),
+    from_: str | None = Query(None, alias="from", description="ISO-8601, inclusive"),
+    to: str | None = Query(None, description="ISO-8601, inclusive"),
+    limit: str | None = Query(None, description=f"1 to {history.MAX_LIMIT}, default {history.DEFAULT_LIMIT}"),
+    cursor: str | None = Query(None),
+    actor: Actor = Reader,
+) -> Response:
+    """The old Inventory API's location history, served from the ledger: the movements into and out
+    of that location, newest first, in the shape of `GET …/inventory/movements` (the old API's own
+    answer is documented nowhere and no client parses it). Other query parameters of the old API,
+    such as `balanceChangeType`, are ignored."""
+    filters = history.HistoryFilter(
+        product_uuid=_uuid_param(productUuid, "productUuid"),
+        variant_uuid=_uuid_param(variantUuid, "variantUuid"),
+        location_uuid=_uuid_param(locationUuid, "locationUuid"),
+        from_ms=parse_instant(from_, "from") if from_ else None,
+        to_ms=parse_instant(to, "to") if to else None,
     )
+    page = await history.location_history(
+        app_state(request).db, actor, filters, limit=parse_limit(limit), cursor=cursor or None
+    )
+    return json_response(_history_body(page))
+
+
+def _history_body(page: history.HistoryPage) -> dict[str, object]:
+    return {
+        "movements": [
+            {
+                "uuid": m.uuid,
+                "sequence": m.seq,
+                "productUuid": m.product_uuid,
+                "variantUuid": m.variant_uuid,
+                "fromLocationUuid": m.from_location,
+                "toLocationUuid": m.to_location,
+                "change": format_units(m.units),
+                "externalUuid": m.external_uuid,
+                "source": m.source,
+                "actor": m.actor,
+                "created": iso_ms(m.created_ms),
+            }
+            for m in page.movements
+        ],
+        "nextCursor": page.next_cursor,
+    }
 
 
 @router.post("/organizations/{org}/inventory/counts", response_model=LocationBalancesOut)
@@ -203,17 +227,3 @@ async def update_store(
         claim=claim_of(request),
     )
     return json_response(serialize.location(location))
-
-
-@router.get("/organizations/{org}/settings", response_model=SettingsOut)
-async def get_settings(request: Request, org: str, actor: Actor = Reader) -> Response:
-    found = await settings.get(app_state(request).db, actor)
-    return json_response({"allowNegativeStock": found.allow_negative_stock})
-
-
-@router.put("/organizations/{org}/settings", response_model=SettingsOut)
-async def put_settings(request: Request, org: str, body: SettingsIn, actor: Actor = Writer) -> Response:
-    found = await settings.put(
-        app_state(request).db, actor, allow_negative_stock=body.allowNegativeStock, claim=claim_of(request)
-    )
-    return json_response({"allowNegativeStock": found.allow_negative_stock})

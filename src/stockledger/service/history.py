@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.errors import Violation, validation_error
+from stockledger.domain.errors import Violation, not_found, validation_error
 from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
-from stockledger.store import ledger_rows
+from stockledger.store import ledger_rows, locations
 from stockledger.store.db import Database
 from stockledger.store.ledger_rows import MovementRow
 
@@ -81,3 +81,20 @@ async def history(
         rows = rows[:page_size]
         next_cursor = cursors.encode([rows[-1].seq], check)
     return HistoryPage(rows, next_cursor)
+
+
+async def location_history(
+    db: Database, actor: Actor, filters: HistoryFilter, *, limit: int | None, cursor: str | None
+) -> HistoryPage:
+    """The movements into and out of `filters.location_uuid`, newest first; an unknown location
+    (of this organization) is 404, as on every other location path."""
+    assert filters.location_uuid is not None
+    await organizations.ensure(db, actor.org)
+    location_uuid = filters.location_uuid
+
+    async def exists(conn: AsyncConnection) -> bool:
+        return await locations.by_uuid(conn, actor.org, location_uuid) is not None
+
+    if not await db.read(exists):
+        raise not_found(f"Location {location_uuid} not found")
+    return await history(db, actor, filters, limit=limit, cursor=cursor)

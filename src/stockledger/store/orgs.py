@@ -1,12 +1,15 @@
-"""Organizations: creation with their four system locations (exactly once), the change sequence."""
+"""Organizations: creation with their system locations (exactly once), the change sequence, the profile."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.ids import new_location_uuid
 from stockledger.domain.locations import SYSTEM_DESCRIPTION, SYSTEM_LOCATION_TYPES, LocationType
+from stockledger.domain.organization import Profile
 from stockledger.store.sql import now_ms, upsert
 from stockledger.store.tables import locations, organizations
 
@@ -90,3 +93,53 @@ async def lock(conn: AsyncConnection, org: str) -> int:
 async def allows_negative_stock(conn: AsyncConnection, org: str) -> bool:
     value = await conn.scalar(select(organizations.c.allow_negative_stock).where(organizations.c.uuid == org))
     return True if value is None else bool(value)
+
+
+_PROFILE_COLUMNS = (
+    organizations.c.name,
+    organizations.c.country,
+    organizations.c.currency,
+    organizations.c.language,
+    organizations.c.time_zone,
+    organizations.c.vat_percentage,
+    organizations.c.contact_email,
+)
+
+
+async def profile(conn: AsyncConnection, org: str) -> tuple[Profile, int]:
+    """The organization's stored profile (None = not set) and its creation time in epoch ms."""
+    row = (
+        await conn.execute(
+            select(*_PROFILE_COLUMNS, organizations.c.created_ms).where(organizations.c.uuid == org)
+        )
+    ).first()
+    if row is None:  # pragma: no cover - callers ensure the organization first
+        raise LookupError(f"organization {org} does not exist")
+    stored = Profile(
+        name=row.name,
+        country=row.country,
+        currency=row.currency,
+        language=row.language,
+        time_zone=row.time_zone,
+        vat_percentage=None if row.vat_percentage is None else Decimal(row.vat_percentage),
+        contact_email=row.contact_email,
+    )
+    return stored, int(row.created_ms)
+
+
+async def save_profile(conn: AsyncConnection, org: str, stored: Profile) -> None:
+    """Write every profile field (the caller holds the organization's lock)."""
+    vat = None if stored.vat_percentage is None else format(stored.vat_percentage, "f")
+    await conn.execute(
+        update(organizations)
+        .where(organizations.c.uuid == org)
+        .values(
+            name=stored.name,
+            country=stored.country,
+            currency=stored.currency,
+            language=stored.language,
+            time_zone=stored.time_zone,
+            vat_percentage=vat,
+            contact_email=stored.contact_email,
+        )
+    )

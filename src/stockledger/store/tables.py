@@ -40,6 +40,14 @@ organizations = Table(
     Column("seq", BigInteger, nullable=False, server_default=text("0")),
     Column("allow_negative_stock", Boolean, nullable=False, server_default=text("true")),
     Column("created_ms", BigInteger, nullable=False),
+    # The profile integrations read (GET /api/resources/organizations/self); NULL = the default.
+    Column("name", String(255)),
+    Column("country", String(2)),
+    Column("currency", String(3)),
+    Column("language", String(2)),
+    Column("time_zone", String(64)),
+    Column("vat_percentage", String(16)),  # a decimal in plain notation, e.g. "12.5" (never a float)
+    Column("contact_email", String(254)),
 )
 
 locations = Table(

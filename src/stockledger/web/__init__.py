@@ -9,6 +9,7 @@ from stockledger.web import (
     auth_pages,
     error_pages,
     low_stock_pages,
+    settings_pages,
     stock_pages,
     stocktake_pages,
     variant_pages,
@@ -25,6 +26,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     low_stock_pages.router,
     stocktake_pages.router,
     webhook_pages.router,
+    settings_pages.router,
 ]
 
 

@@ -18,4 +18,5 @@ NAV: list[NavItem] = [
     NavItem("low-stock", "Low stock", "/ui/low-stock"),
     NavItem("stocktake", "Stocktake", "/ui/stocktake"),
     NavItem("webhooks", "Webhooks", "/ui/webhooks"),
+    NavItem("settings", "Settings", "/ui/settings"),
 ]
