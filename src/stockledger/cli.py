@@ -25,7 +25,7 @@ from stockledger.config_check import (
     describe_database_error,
     effective_settings,
 )
-from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.ids import canonical_uuid, new_uuid1
 from stockledger.domain.low_stock_rules import default_level_units
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
@@ -35,7 +35,7 @@ from stockledger.store import purchases as purchase_store
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 from stockledger.store.sql import now_ms
-from stockledger.tokens import DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
+from stockledger.tokens import API_KEY_TTL_S, DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
 
 T = TypeVar("T")
 
@@ -88,12 +88,16 @@ def run_on_db(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-def org_uuid(value: str) -> str:
+def uuid_option(value: str, option: str) -> str:
     canonical = canonical_uuid(value)
     if canonical is None:
-        fail(f"--org must be a UUID, got {value!r}.")
+        fail(f"{option} must be a UUID, got {value!r}.")
         raise AssertionError
     return canonical
+
+
+def org_uuid(value: str) -> str:
+    return uuid_option(value, "--org")
 
 
 def secret_of(settings: Settings) -> str:
@@ -194,7 +198,9 @@ def token(
     org: Annotated[str, typer.Option(help="organization UUID")],
     scope: Annotated[str, typer.Option(help="space-separated scopes")] = DEFAULT_SCOPES,
     sub: Annotated[str | None, typer.Option(help="user UUID (default: a new one)")] = None,
-    client_id: Annotated[str | None, typer.Option("--client-id")] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="client UUID (events' clientUuid)")
+    ] = None,
     ttl: Annotated[str, typer.Option(help="lifetime, e.g. 2h, 30m")] = "2h",
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -206,7 +212,7 @@ def token(
             org=org_uuid(org),
             sub=sub or str(uuid.uuid4()),
             scopes=scope,
-            client_id=client_id,
+            client_id=uuid_option(client_id, "--client-id") if client_id else None,
             ttl_s=parse_ttl(ttl),
         )
     )
@@ -230,19 +236,28 @@ def apikey_create(
     org: Annotated[str, typer.Option(help="organization UUID")],
     scope: Annotated[str, typer.Option(help="space-separated scopes")] = DEFAULT_SCOPES,
     sub: Annotated[str | None, typer.Option(help="user UUID the key acts as (default: a new one)")] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="client UUID (default: a new one)")
+    ] = None,
+    ttl: Annotated[str | None, typer.Option(help="lifetime, e.g. 365d (default: 30 years)")] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Issue an API key (exchange it at POST /token). Prints the key id, then the key."""
+    """Issue an API key (exchange it at POST /token). Prints the key id and client id, then the key."""
     settings = load_settings(database_url, data_dir)
     org_id = org_uuid(org)
     user = sub or str(uuid.uuid4())
-    key_id, key = mint_api_key(secret_of(settings), org=org_id, sub=user, scopes=scope)
+    client = uuid_option(client_id, "--client-id") if client_id else new_uuid1()
+    lifetime_s = parse_ttl(ttl) if ttl else API_KEY_TTL_S
+    key_id, key = mint_api_key(
+        secret_of(settings), org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s
+    )
 
     async def work(conn: AsyncConnection) -> None:
         await apikeys.insert(conn, key_id, org_id, user, scope)
 
     _with_db(settings, work)
+    typer.echo(f"client id: {client}", err=True)
     typer.echo(f"key id: {key_id}", err=True)
     typer.echo(key)
 

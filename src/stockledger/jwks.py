@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 
-from stockledger.tokens import Principal, TokenError, principal_from_claims
+from stockledger.tokens import Principal, TokenError, TokenExpired, principal_from_claims
 
 log = logging.getLogger("stockledger.jwks")
 
@@ -91,6 +91,18 @@ class JwksVerifier:
             required.append("iss")
         if self.audience:
             required.append("aud")
+        claims, expired = self._decode(token, key, alg, required, verify_exp=True)
+        if expired:  # every other check is made too: expiry is reported for an otherwise good token
+            claims, _ = self._decode(token, key, alg, required, verify_exp=False)
+        principal = principal_from_claims(claims, self.org_claim, self.scope_claim)
+        if expired:
+            raise TokenExpired("token has expired")
+        return principal
+
+    def _decode(
+        self, token: str, key: jwt.PyJWK, alg: str, required: list[str], *, verify_exp: bool
+    ) -> tuple[dict[str, Any], bool]:
+        """The claims, or ({}, True) when the token has expired (only when `verify_exp`)."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -98,14 +110,14 @@ class JwksVerifier:
                 algorithms=[alg],
                 issuer=self.issuer,
                 audience=self.audience,
-                options={"require": required},
+                options={"require": required, "verify_exp": verify_exp},
                 leeway=LEEWAY_S,
             )
         except jwt.ExpiredSignatureError:
-            raise TokenError("token has expired") from None
+            return {}, True
         except jwt.PyJWTError as exc:
             raise TokenError(f"invalid token: {exc}") from None
-        return principal_from_claims(claims, self.org_claim, self.scope_claim)
+        return claims, False
 
     async def _key_for(self, kid: str | None) -> jwt.PyJWK:
         stale = self._fetched_at is None or self.clock() - self._fetched_at >= self.max_key_age_s

@@ -48,9 +48,27 @@ async def test_badly_signed_token_is_unauthenticated(client: httpx.AsyncClient) 
     assert_unauthenticated(await client.get("/inventory", headers={"Authorization": f"Bearer {token}"}))
 
 
-async def test_expired_token_is_unauthenticated(api: Api) -> None:
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+async def test_expired_token_says_so(api: Api, method: str, path: str) -> None:
+    """Clients re-authenticate on exactly ACCESS_TOKEN_EXPIRED (any other 401 stops them)."""
     token = mint_access_token(TEST_SECRET, org=api.org, ttl_s=60, now_s=1_000_000)
-    assert_unauthenticated(await api.client.get("/inventory", headers={"Authorization": f"Bearer {token}"}))
+    response = await api.client.request(method, path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    body = response.json()
+    assert body["errorType"] == "ACCESS_TOKEN_EXPIRED" and isinstance(body["developerMessage"], str)
+
+
+async def test_expired_and_forged_or_of_another_kind_is_unauthenticated(api: Api) -> None:
+    """Expiry is only reported for a token that is otherwise good."""
+    forged = mint_access_token("another-secret-" + "y" * 40, org=api.org, ttl_s=60, now_s=1_000_000)
+    _, expired_key = mint_api_key(
+        TEST_SECRET, org=api.org, sub=new_uuid(), scopes="READ:PRODUCT", ttl_s=60, now_s=1_000_000
+    )
+    for token in (forged, expired_key):
+        assert_unauthenticated(
+            await api.client.get("/inventory", headers={"Authorization": f"Bearer {token}"})
+        )
 
 
 async def test_token_without_organization_is_unauthenticated(api: Api) -> None:
@@ -118,7 +136,7 @@ async def test_api_key_from_cli_exchanges_for_access_token_until_revoked(
     listed = await asyncio.to_thread(invoke, ["apikey", "list", "--org", api.org, *common])
     assert key_id in listed.stdout and key not in listed.stdout
 
-    form = {"grant_type": GRANT, "client_id": "my-client", "assertion": key}
+    form = {"grant_type": GRANT, "client_id": new_uuid(), "assertion": key}
     response = await api.client.post("/token", data=form)
     assert response.status_code == 200, response.text
     body = response.json()

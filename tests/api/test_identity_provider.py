@@ -72,8 +72,23 @@ async def test_bad_provider_tokens_get_401(
         token = key.sign(claims(org), kid="not-published")
     response = await client.get("/organizations/self/locations", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+    assert response.json()["errorType"] == (
+        "ACCESS_TOKEN_EXPIRED" if kind == "expired" else "UNAUTHENTICATED"
+    )
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_an_expired_provider_token_that_is_also_wrong_is_unauthenticated(
+    provider_client: tuple[httpx.AsyncClient, Provider], key: SigningKey
+) -> None:
+    """Expiry is reported only for a token that is otherwise good: a client re-authenticating would
+    get the same wrong audience again."""
+    client, _ = provider_client
+    expired = claims(str(uuid.uuid4()), iat=int(time.time()) - 7200, exp=int(time.time()) - 60)
+    token = key.sign({**expired, "aud": "another-service"})
+    response = await client.get("/organizations/self/locations", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
     assert response.json()["errorType"] == "UNAUTHENTICATED"
-    assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_cli_minted_tokens_still_work_with_a_provider_configured(

@@ -235,7 +235,9 @@ async def test_every_route_refuses_expired_unsigned_and_foreign_tokens(
                 json=body_for(victim) if method in WRITE_METHODS else None,
             )
             assert response.status_code == 401, (kind, method, path, response.status_code)
-            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+            expected = "ACCESS_TOKEN_EXPIRED" if kind == "expired" else "UNAUTHENTICATED"
+            assert response.json()["errorType"] == expected, (kind, method, path)
     assert await org_checksum(db, api.org) == before
 
 

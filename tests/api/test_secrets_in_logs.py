@@ -26,6 +26,7 @@ __all__ = ["hooks"]
 NOISY = ("aiosqlite", "alembic", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CLIENT_ID = "5b0c1f6e-a110-11eb-8000-00000000c11e"  # client ids are UUIDs
 
 
 def create_api_key(database_url: str, org: str) -> str:
@@ -44,12 +45,12 @@ async def test_api_keys_and_tokens_do_not_appear_in_logs(
     key = await asyncio.to_thread(create_api_key, database_url, api.org)
     caplog.set_level(logging.DEBUG)
     granted = await api.client.post(
-        "/token", data={"grant_type": JWT_BEARER, "client_id": "c", "assertion": key}
+        "/token", data={"grant_type": JWT_BEARER, "client_id": CLIENT_ID, "assertion": key}
     )
     assert granted.status_code == 200
     access = granted.json()["access_token"]
     refused = await api.client.post(
-        "/token", data={"grant_type": JWT_BEARER, "client_id": "c", "assertion": key[:-4] + "AAAA"}
+        "/token", data={"grant_type": JWT_BEARER, "client_id": CLIENT_ID, "assertion": key[:-4] + "AAAA"}
     )
     assert refused.status_code == 400
     assert (

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from typing import Any
 
 import pytest
 
+from stockledger.domain.signing import signature
 from tests.conftest import Api, new_uuid
 from tests.webhook_receiver import Receiver, running_receiver
 
@@ -52,10 +54,24 @@ async def test_create_answers_the_subscription_and_sends_a_test_message(api: Api
         test = receiver.received[0]
         assert test.headers["content-type"] == "application/json"
         message = test.json()
-        assert set(message) == {"eventName", "organizationUuid", "messageId", "payload"}
+        # The full envelope, in Zettle's order, the payload a JSON string, signed like every message.
+        assert list(message) == [
+            "organizationUuid",
+            "messageUuid",
+            "eventName",
+            "messageId",
+            "payload",
+            "timestamp",
+        ]
         assert message["eventName"] == "TestMessage"
         assert message["organizationUuid"] == api.org
-        assert message["payload"] == {"data": "payload"}
+        assert message["payload"] == '{"data":"payload"}'
+        assert uuid.UUID(message["messageUuid"]).version == 1
+        assert uuid.UUID(message["messageId"]).version == 5
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", message["timestamp"])
+        assert test.headers["x-izettle-signature"] == signature(
+            sub["signingKey"], message["timestamp"], message["payload"]
+        )
 
 
 async def test_signing_keys_differ_between_subscriptions(api: Api) -> None:

@@ -26,7 +26,8 @@ async def _recorded_key(db: Database, org: str, recorded_org: str | None = None)
 async def test_a_recorded_active_key_gives_its_record(db: Database) -> None:
     org = new_uuid()
     key_id, key = await _recorded_key(db, org)
-    record = await service.verify_api_key(db, TEST_SECRET, key)
+    accepted = await service.verify_api_key(db, TEST_SECRET, key)
+    record = accepted.record
     assert (record.key_id, record.org_uuid, record.scopes) == (key_id, org, "READ:PRODUCT")
 
 

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import httpx
 
+from stockledger.domain.event_payloads import subscription_test_message
+from stockledger.domain.ids import new_uuid1
 from stockledger.domain.signing import signature
+from stockledger.events.delivery import envelope as delivery_body
+from stockledger.events.delivery import signed_headers
 from tests.server import free_port
 
 README = Path(__file__).parents[2] / "README.md"
@@ -57,8 +61,14 @@ def test_readme_receiver_accepts_our_signature_and_refuses_a_tampered_payload(tm
         assert httpx.post(url, json=envelope, headers={"X-iZettle-Signature": good}).status_code == 204
         tampered = {**envelope, "payload": vector["payload"].replace('"2.5"', '"250"')}
         assert httpx.post(url, json=tampered, headers={"X-iZettle-Signature": good}).status_code == 401
-        test_message = {"eventName": "TestMessage", "organizationUuid": envelope["organizationUuid"]}
-        assert httpx.post(url, json=test_message).status_code == 204
+        # The TestMessage as stockledger sends it: signed, verified like every message, and also
+        # acknowledged when signed with a key the receiver does not know yet (as at subscription).
+        test = subscription_test_message(
+            envelope["organizationUuid"], new_uuid1(), new_uuid1(), 1_700_000_000_000
+        )
+        for key in (vector["signingKey"], "the key of a subscription being created"):
+            sent = httpx.post(url, content=delivery_body(test), headers=signed_headers(test, key))
+            assert sent.status_code == 204
     finally:
         process.terminate()
         process.wait(timeout=10)

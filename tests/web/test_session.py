@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -9,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store import apikeys
 from stockledger.store.db import Database
-from tests.conftest import Api
+from stockledger.tokens import DEFAULT_SCOPES, mint_api_key
+from tests.conftest import TEST_SECRET, Api
 from tests.web.conftest import Ui, csrf_of, issue_key, sign_in
 
 
@@ -42,6 +44,21 @@ async def test_an_invalid_key_shows_an_error_next_to_the_field(api: Api) -> None
     response = await sign_in(api.client, "not-a-key")
     assert response.status_code == 400
     assert 'id="api_key-error"' in response.text and "not valid" in response.text
+    assert "stockledger_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_an_expired_key_is_told_so_and_opens_no_session(api: Api, db: Database) -> None:
+    key_id, key = mint_api_key(
+        TEST_SECRET, org=api.org, sub=api.sub, scopes=DEFAULT_SCOPES, ttl_s=60, now_s=int(time.time()) - 3600
+    )
+
+    async def record(conn: AsyncConnection) -> None:
+        await apikeys.insert(conn, key_id, api.org, api.sub, DEFAULT_SCOPES)
+
+    await db.write(record)
+    response = await sign_in(api.client, key)
+    assert response.status_code == 400
+    assert 'id="api_key-error"' in response.text and "has expired" in response.text
     assert "stockledger_session" not in response.headers.get("set-cookie", "")
 
 

@@ -7,15 +7,16 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 
 from stockledger.api import idempotency
-from stockledger.domain.errors import forbidden, unauthenticated
+from stockledger.domain.errors import access_token_expired, forbidden, unauthenticated
 from stockledger.domain.ids import canonical_uuid
 from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state
 from stockledger.service.context import Actor
-from stockledger.tokens import TokenError
+from stockledger.tokens import TokenError, TokenExpired
 
 
 async def authenticate(request: Request) -> Actor:
-    """The caller from `Authorization: Bearer …`, or 401 UNAUTHENTICATED."""
+    """The caller from `Authorization: Bearer …`; else 401 ACCESS_TOKEN_EXPIRED for an expired token,
+    401 UNAUTHENTICATED for a missing, malformed or forged one (spec §2)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -23,6 +24,8 @@ async def authenticate(request: Request) -> Actor:
     state = app_state(request)
     try:
         principal = await state.verifier.verify(token.strip())
+    except TokenExpired:
+        raise access_token_expired() from None
     except TokenError as exc:
         raise unauthenticated(str(exc)) from None
     # A token exchanged for an API key lives only as long as the key: its state is read on every

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from stockledger.api.auth import authenticate
 from stockledger.api.responses import json_response
 from stockledger.api.wire import ErrorOut, OAuthErrorOut, TokenOut, UserOut
+from stockledger.domain.ids import canonical_uuid
 from stockledger.plumbing import app_state
 from stockledger.service import apikeys
 from stockledger.tokens import ACCESS_TOKEN_TTL_S, mint_access_token
@@ -28,21 +29,29 @@ async def token(
     client_id: str | None = Form(None),
     assertion: str = Form(""),
 ) -> Response:
-    """Exchange an API key (the assertion) for a two-hour access token."""
+    """Exchange an API key (the assertion) for a two-hour access token.
+
+    `client_id`, when sent, must be a UUID (Zettle's client ids are; events carry it as
+    `clientUuid`). The token acts for the client the key names, as Zettle's do: integrations send
+    their own partner id here and recognise their own changes in webhooks by the key's `client_id`.
+    A key issued before keys named a client acts for the `client_id` sent, or for none."""
     if grant_type != JWT_BEARER_GRANT:
         return _oauth_error("unsupported_grant_type", f"grant_type must be {JWT_BEARER_GRANT}")
+    requested_client = canonical_uuid(client_id) if client_id else None
+    if client_id and requested_client is None:
+        return _oauth_error("invalid_request", "client_id must be a UUID")
     state = app_state(request)
     try:
-        record = await apikeys.verify_api_key(state.db, state.secret, assertion)
+        key = await apikeys.verify_api_key(state.db, state.secret, assertion)
     except apikeys.KeyRefused as exc:
         return _oauth_error("invalid_grant", str(exc))
     access = mint_access_token(
         state.secret,
-        org=record.org_uuid,
-        sub=record.sub,
-        scopes=record.scopes,
-        client_id=client_id,
-        key_id=record.key_id,  # revoking the key ends this token too (api/auth.authenticate)
+        org=key.record.org_uuid,
+        sub=key.record.sub,
+        scopes=key.record.scopes,
+        client_id=key.client_id or requested_client,
+        key_id=key.record.key_id,  # revoking the key ends this token too (api/auth.authenticate)
     )
     return json_response({"access_token": access, "expires_in": ACCESS_TOKEN_TTL_S})
 

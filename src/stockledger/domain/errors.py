@@ -52,3 +52,8 @@ def forbidden(message: str = "Forbidden") -> ServiceError:
 
 def unauthenticated(message: str = "Missing or invalid access token") -> ServiceError:
     return ServiceError(message, 401, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"})
+
+
+def access_token_expired(message: str = "The access token has expired") -> ServiceError:
+    """An expired but otherwise valid token: clients re-authenticate on exactly this errorType."""
+    return ServiceError(message, 401, "ACCESS_TOKEN_EXPIRED", headers={"WWW-Authenticate": "Bearer"})

@@ -115,3 +115,15 @@ class Message:
     event_name: str
     payload: str
     timestamp: str
+
+
+TEST_MESSAGE = "TestMessage"
+TEST_MESSAGE_PAYLOAD = '{"data":"payload"}'  # Zettle's text, byte for byte: receivers compare it
+
+
+def subscription_test_message(org: str, message_uuid: str, message_id: str, at_ms: int) -> Message:
+    """The message sent to a new subscription's destination: a full envelope like every other
+    message (its payload a JSON string), so it is signed like them."""
+    return Message(
+        org, message_uuid, message_id, TEST_MESSAGE, TEST_MESSAGE_PAYLOAD, envelope_timestamp(at_ms)
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import orjson
@@ -143,17 +142,6 @@ class Deliverer:
 
     async def deliver(self, url: str, message: Message, signing_key: str) -> Outcome:
         return await self.post(url, envelope(message), signed_headers(message, signing_key))
-
-    async def test_message(self, url: str, org_uuid: str, message_id: str) -> Outcome:
-        """The TestMessage sent when a subscription is created (it carries no signature: it has
-        no timestamp nor payload string to sign)."""
-        body: dict[str, Any] = {
-            "eventName": "TestMessage",
-            "organizationUuid": org_uuid,
-            "messageId": message_id,
-            "payload": {"data": "payload"},
-        }
-        return await self.post(url, orjson.dumps(body), {"Content-Type": "application/json"})
 
     async def aclose(self) -> None:
         while self._clients:

@@ -3,6 +3,8 @@ sign-in), and the back-office sessions a key opens."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger import tokens
@@ -11,21 +13,46 @@ from stockledger.store.apikeys import ApiKeyRecord
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 
-__all__ = ["ApiKeyRecord", "KeyRefused", "end_session", "open_session", "session_key", "verify_api_key"]
+__all__ = [
+    "AcceptedKey",
+    "ApiKeyRecord",
+    "KeyRefused",
+    "end_session",
+    "open_session",
+    "session_key",
+    "verify_api_key",
+]
 
 NOT_A_KEY = "the assertion is not a valid API key"
+EXPIRED = "the API key has expired"
 UNKNOWN_OR_REVOKED = "the API key is unknown or revoked"
 
 
 class KeyRefused(Exception):
-    """The key is not accepted; the message says whether it is no key of ours or not (any more) active."""
+    """The key is not accepted; the message says whether it is no key of ours, expired, or not (any
+    more) active."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
 
 
-async def verify_api_key(db: Database, secret: str, api_key: str) -> ApiKeyRecord:
-    """The record of `api_key` when it is signed by this server, recorded, not revoked, and of the
+@dataclass(frozen=True)
+class AcceptedKey:
+    """A key that passed every check: its record, and the client id it names (None for keys issued
+    before keys carried one)."""
+
+    record: ApiKeyRecord
+    client_id: str | None
+
+
+async def verify_api_key(db: Database, secret: str, api_key: str) -> AcceptedKey:
+    """The key when it is signed by this server, unexpired, recorded, not revoked, and of the
     organization it names; otherwise KeyRefused."""
     try:
         claims = tokens.verify_api_key(secret, api_key)
+    except tokens.TokenExpired:
+        raise KeyRefused(EXPIRED, expired=True) from None
     except tokens.TokenError:
         raise KeyRefused(NOT_A_KEY) from None
     key_id, org = str(claims["kid"]), str(claims["org"])
@@ -36,7 +63,7 @@ async def verify_api_key(db: Database, secret: str, api_key: str) -> ApiKeyRecor
     record = await db.read(lookup)
     if record is None or record.revoked_ms is not None or record.org_uuid != org:
         raise KeyRefused(UNKNOWN_OR_REVOKED)
-    return record
+    return AcceptedKey(record, tokens.api_key_client_id(claims))
 
 
 async def open_session(db: Database, session_id: str, record: ApiKeyRecord, ttl_s: int) -> None:

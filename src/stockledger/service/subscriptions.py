@@ -3,18 +3,19 @@ the delivery log and manual redelivery."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain import event_payloads
 from stockledger.domain import subscriptions as rules
 from stockledger.domain.errors import ServiceError
+from stockledger.domain.ids import new_uuid1
 from stockledger.domain.subscriptions import Subscription
 from stockledger.events import destinations
 from stockledger.events.delivery import Deliverer
 from stockledger.service.context import Actor
-from stockledger.store import deliveries, subscriptions
+from stockledger.store import deliveries, outbox, subscriptions
 from stockledger.store.db import Database
 
 # the delivery log this service returns, named here so that api/ and web/ need not import store/
@@ -43,7 +44,8 @@ def _destination_problem(allow_private: bool) -> Any:
 async def create(
     db: Database, deliverer: Deliverer, actor: Actor, body: dict[str, Any], claim: WriteClaim | None = None
 ) -> Subscription:
-    """Validate, check scopes and UUID, send the test message; store only if it was answered 2xx."""
+    """Validate, check scopes and UUID, send the (signed) test message; store only if it was
+    answered 2xx."""
     data = rules.parse(body, creating=True, destination_problem=_destination_problem(deliverer.allow_private))
     assert data.uuid and data.transport_name and data.destination and data.contact_email
     assert data.event_names is not None
@@ -55,7 +57,13 @@ async def create(
 
     if await db.read(used):
         raise already_exists(sub_uuid)
-    outcome = await deliverer.test_message(data.destination, actor.org, str(uuid.uuid4()))
+    # The key exists before the test message, which is signed with it like every later message.
+    signing_key = rules.new_signing_key()
+    message_uuid = new_uuid1()
+    test = event_payloads.subscription_test_message(
+        actor.org, message_uuid, outbox.message_id_for(message_uuid), now_ms()
+    )
+    outcome = await deliverer.deliver(data.destination, test, signing_key)
     if not outcome.ok:
         if outcome.status is None:
             raise ServiceError(
@@ -74,7 +82,7 @@ async def create(
         destination=data.destination,
         contact_email=data.contact_email,
         status=rules.STATUS_ACTIVE,
-        signing_key=rules.new_signing_key(),
+        signing_key=signing_key,
         updated_ms=now_ms(),
     )
 

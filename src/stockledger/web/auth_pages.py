@@ -64,9 +64,12 @@ async def signin(request: Request) -> Response:
     api_key = form.get("api_key")
     if not isinstance(api_key, str) or not api_key.strip():
         return _form(request, next_url, "Enter an API key.", 400)
+    if len(api_key) > MAX_API_KEY_LEN:
+        return _form(request, next_url, session.KEY_REFUSED, 400)
     response = RedirectResponse(next_url, status_code=303)
-    if len(api_key) > MAX_API_KEY_LEN or not await session.sign_in(request, response, api_key):
-        return _form(request, next_url, "This API key is not valid or has been revoked.", 400)
+    refused = await session.sign_in(request, response, api_key)
+    if refused is not None:
+        return _form(request, next_url, refused, 400)
     return response
 
 

@@ -25,6 +25,8 @@ COOKIE_PATH = "/ui"
 SESSION_TTL_S = 8 * 3600  # a working day; then the key is asked for again
 SIGNIN_TTL_S = 3600
 CSRF_FIELD = "csrf_token"
+KEY_REFUSED = "This API key is not valid or has been revoked."
+KEY_EXPIRED = "This API key has expired: issue a new one (stockledger apikey create)."
 
 
 class SignInRequired(Exception):
@@ -57,13 +59,14 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
     )
 
 
-async def sign_in(request: Request, response: Response, api_key: str) -> bool:
-    """Verify the key (signed by this server, recorded, not revoked) and set the session cookie."""
+async def sign_in(request: Request, response: Response, api_key: str) -> str | None:
+    """Verify the key (signed by this server, unexpired, recorded, not revoked) and set the session
+    cookie; None when signed in, else what the sign-in form tells the user."""
     state = app_state(request)
     try:
-        record = await apikeys.verify_api_key(state.db, state.secret, api_key.strip())
-    except apikeys.KeyRefused:
-        return False
+        record = (await apikeys.verify_api_key(state.db, state.secret, api_key.strip())).record
+    except apikeys.KeyRefused as refused:
+        return KEY_EXPIRED if refused.expired else KEY_REFUSED
     session_id = secrets.token_urlsafe(32)
     await apikeys.open_session(state.db, session_id, record, SESSION_TTL_S)
     session = {
@@ -76,7 +79,7 @@ async def sign_in(request: Request, response: Response, api_key: str) -> bool:
         request, response, SESSION_COOKIE, _serializer(request, "session").dumps(session), SESSION_TTL_S
     )
     response.delete_cookie(SIGNIN_COOKIE, path=COOKIE_PATH)
-    return True
+    return None
 
 
 async def sign_out(request: Request, response: Response, user: UiUser) -> None:
