@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.db import Database
 from stockledger.store.tables import balances, movements, organizations, outbox
-from tests.conftest import Api, new_uuid
+from tests.conftest import Api
 
 
 async def checksum(db: Database, org: str) -> str:
@@ -32,15 +32,6 @@ async def checksum(db: Database, org: str) -> str:
         return digest.hexdigest()
 
     return await db.read(work)
-
-
-@pytest.fixture
-async def stocked(api: Api) -> dict[str, str]:
-    locs = await api.locations()
-    product, variant = new_uuid(), new_uuid()
-    await api.track(product)
-    assert (await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 5)).status_code == 200
-    return {**locs, "product": product, "variant": variant}
 
 
 def change(s: dict[str, str], value: Any, **overrides: Any) -> dict[str, Any]:

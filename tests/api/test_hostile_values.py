@@ -29,15 +29,6 @@ def spelled(body: Any, as_number: bool, value: str = HUGE_QUANTITY) -> bytes:
     return text.encode()
 
 
-@pytest.fixture
-async def stocked(api: Api) -> dict[str, str]:
-    locs = await api.locations()
-    product, variant = new_uuid(), new_uuid()
-    await api.track(product)
-    assert (await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 5)).status_code == 200
-    return {**locs, "product": product, "variant": variant}
-
-
 def move(s: dict[str, str], change: Any) -> dict[str, Any]:
     return {
         "productUuid": s["product"],

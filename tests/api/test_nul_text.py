@@ -21,15 +21,6 @@ NUL_TEXT = "Mug\u0000 blue"
 REFUSED = "must not contain the NUL character (U+0000)"
 
 
-@pytest.fixture
-async def stocked(api: Api) -> dict[str, str]:
-    locs = await api.locations()
-    product, variant = new_uuid(), new_uuid()
-    await api.track(product)
-    assert (await api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 5)).status_code == 200
-    return {**locs, "product": product, "variant": variant}
-
-
 def json_requests(s: dict[str, str]) -> list[tuple[str, str, dict[str, Any], str]]:
     """(method, path, body, the violation's property) of every JSON body with a text field."""
     move = {
