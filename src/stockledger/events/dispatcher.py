@@ -184,8 +184,11 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("dispatcher pass failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when the
+                # task is cancelled just as the wake-up comes, and the dispatcher would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):
+                        await self._wake.wait()
                 rest = started + self.min_pass_gap_s - time.monotonic()
                 if rest > 0:
                     await asyncio.sleep(rest)

@@ -108,7 +108,8 @@ class GroupDelivery:
                 pause_s = last_write_s + WRITE_GAP_S - time.monotonic()
                 if pause_s > 0:  # let the outcomes coming in meanwhile share the write
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._closing.wait(), pause_s)
+                        async with asyncio.timeout(pause_s):  # not wait_for: see Dispatcher.run_forever
+                            await self._closing.wait()
                 async with self._changed:
                     start, batch = self._recorded, self._outcomes[self._recorded :]
                     final = self._closed
