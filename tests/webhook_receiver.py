@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ class Received:
     headers: dict[str, str]  # lower-case names
     body: bytes  # the raw bytes as they arrived
     at_ms: int | None = None  # the injected clock's time when it arrived, if a clock was given
+    arrived_s: float = 0.0  # time.monotonic() when it had arrived in full
+    answered_s: float | None = None  # time.monotonic() when its answer was about to be written
 
     def json(self) -> dict[str, object]:
         parsed = orjson.loads(self.body)
@@ -25,12 +28,14 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each request with `status_for(request_number)`; `hang` makes it never answer."""
+    """Answers each request with `status_for(request_number)`; `hang` makes it never answer;
+    `before_answer(request_number)` is awaited before answering (a slow receiver)."""
 
     port: int = 0
     received: list[Received] = field(default_factory=list)
     status_for: Callable[[int], int] = lambda _n: 200
     hang: asyncio.Event | None = None  # while set, requests are held without an answer
+    before_answer: Callable[[int], Awaitable[None]] | None = None
     clock: object | None = None
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -61,13 +66,17 @@ class Receiver:
                 headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         now = getattr(self.clock, "now_ms", None)
-        self.received.append(Received(path, headers, body, now() if now else None))
+        received = Received(path, headers, body, now() if now else None, time.monotonic())
+        self.received.append(received)
         number = len(self.received)
         async with self.arrived:
             self.arrived.notify_all()
         if self.hang is not None and self.hang.is_set():
             await asyncio.sleep(3600)
+        if self.before_answer is not None:
+            await self.before_answer(number)
         status = self.status_for(number)
+        received.answered_s = time.monotonic()
         writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
 

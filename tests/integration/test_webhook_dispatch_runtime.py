@@ -150,3 +150,18 @@ async def test_a_stopped_dispatcher_is_no_longer_woken_by_commits(api: Api, hook
     await dispatcher.stop()
     await api.track(new_uuid())
     assert not dispatcher._wake.is_set()
+
+
+async def test_a_dispatcher_stopped_just_as_it_is_woken_stops(hooks: Hooks) -> None:
+    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)
+    dispatcher.start()
+    running = dispatcher._task
+    assert running is not None
+    await asyncio.sleep(0.1)  # its first pass found nothing; it now waits for a wake-up
+    dispatcher.wake()  # e.g. a group of deliveries ending at the moment the process shuts down
+    stopping = asyncio.create_task(dispatcher.stop())
+    done, _pending = await asyncio.wait({stopping}, timeout=5)
+    if not done:  # the wake-up swallowed the cancellation: end it for good before failing
+        running.cancel()
+        await stopping
+    assert done, "the dispatcher went on running after it was told to stop"

@@ -116,14 +116,16 @@ class Deliverer:
         return client
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-        """POST `body` to `url`; any 2xx within the timeout is success, everything else failure."""
-        try:
-            target = await destinations.pin(url, self.allow_private, self.resolve)
-        except destinations.DestinationBlocked as exc:
-            return Outcome(False, None, f"blocked: {exc}")
+        """POST `body` to `url`; any 2xx within the timeout is success, everything else failure. The
+        timeout covers the whole attempt, name resolution included: the dispatcher's lease relies on
+        an attempt never lasting longer."""
         response: httpx.Response | None = None
         try:
             async with asyncio.timeout(self.timeout_s):
+                try:
+                    target = await destinations.pin(url, self.allow_private, self.resolve)
+                except destinations.DestinationBlocked as exc:
+                    return Outcome(False, None, f"blocked: {exc}")
                 client = await self._http(target.extensions.get("sni_hostname", ""))
                 request = client.build_request(
                     "POST",

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger import metrics
-from stockledger.domain.subscriptions import STATUS_ACTIVE, STATUS_FAILING
 from stockledger.events.delivery import DELIVERY_TIMEOUT_S, Deliverer
-from stockledger.events.schedule import Clock, SystemClock, retry_delay_s
-from stockledger.store import deliveries, subscriptions
+from stockledger.events.group_delivery import RECORD_ALLOWANCE_MS, GroupDelivery
+from stockledger.events.schedule import Clock, SystemClock
+from stockledger.store import deliveries, outcomes
 from stockledger.store.db import Database
 
 log = logging.getLogger("stockledger.dispatcher")
@@ -32,13 +33,16 @@ MIN_PASS_GAP_S = 0.02
 FAN_OUT_BATCH = 500
 CLAIM_BATCH = 32  # subscriptions served at once (concurrently, each by one task)
 # Messages of one subscription claimed together and sent one after the other on a kept-alive
-# connection, their outcomes recorded in one transaction: one pass per message would cap a
-# subscription at a few dozen messages a second. If the process dies mid-batch, the messages sent
-# but not yet recorded are sent again once their lease runs out (at-least-once, as for one).
+# connection: one pass (probe, claim) per message would cap a subscription at a few dozen messages a
+# second. Each outcome is written as it happens, with the renewal of the lease of the rest of the
+# group (events/group_delivery.py), so a slow receiver never sees its lease run out mid-group, and a
+# process that dies mid-group leaves only the messages whose outcome was not written yet to be sent
+# again.
 PER_SUBSCRIPTION_BATCH = 50
-# A claimed delivery whose dispatcher died is retried once its lease runs out; it must outlast
-# the 10 s delivery limit with room for the database round trips around it.
 DEPTH_INTERVAL_S = 1.0  # how often the outbox depth gauge is refreshed while running
+# A claimed delivery whose dispatcher died is retried once its lease runs out. Renewed with every
+# outcome written, it must outlast one delivery (the 10 s limit) and the writing of its outcome
+# (RECORD_ALLOWANCE_MS).
 LEASE_MS = int(DELIVERY_TIMEOUT_S * 1000) + 20_000
 
 
@@ -57,6 +61,8 @@ class Dispatcher:
         min_pass_gap_s: float = MIN_PASS_GAP_S,
         lease_ms: int = LEASE_MS,
     ) -> None:
+        if lease_ms <= deliverer.timeout_s * 1000 + RECORD_ALLOWANCE_MS:
+            raise ValueError("the lease must outlast one delivery and the recording of its outcome")
         self.db = db
         self.deliverer = deliverer
         self.clock: Clock = clock or SystemClock()
@@ -66,6 +72,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[int]] = set()
+        # Subscriptions this dispatcher is sending to: never claimed again until their group ends,
+        # even if a lease ran out (at most one delivery in flight per subscription, in order).
+        self._sending: set[tuple[str, str]] = set()
 
     def wake(self) -> None:
         """Look for work now (e.g. after a redelivery was requested)."""
@@ -106,77 +115,50 @@ class Dispatcher:
             while await self.db.write(fan_out) == FAN_OUT_BATCH:
                 pass
 
-        async def claim(conn: AsyncConnection) -> list[list[deliveries.Claimed]]:
+        async def claim(conn: AsyncConnection) -> list[deliveries.Group]:
             return await deliveries.claim_due(
-                conn, self.clock.now_ms(), self.lease_ms, CLAIM_BATCH, PER_SUBSCRIPTION_BATCH
+                conn,
+                self.clock.now_ms(),
+                self.lease_ms,
+                CLAIM_BATCH,
+                PER_SUBSCRIPTION_BATCH,
+                exclude=set(self._sending),
             )
 
         claimed = await self.db.write(claim)
-        tasks = [asyncio.create_task(self._deliver_logged(group)) for group in claimed]
-        for task in tasks:
+        # A group whose subscription started sending while the claim ran (a pass running alongside)
+        # goes back at once; the lease alone would also hold it, but only as long as it lasts.
+        duplicate = [g for g in claimed if g.key in self._sending]
+        if duplicate:
+            await self.db.write(functools.partial(self._release, groups=duplicate))
+        tasks = []
+        for group in claimed:
+            if group.key in self._sending:
+                continue
+            self._sending.add(group.key)
+            task = asyncio.create_task(self._deliver_logged(group))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+            tasks.append(task)
         return tasks
 
-    async def _deliver_logged(self, group: list[deliveries.Claimed]) -> int:
+    @staticmethod
+    async def _release(conn: AsyncConnection, *, groups: list[deliveries.Group]) -> None:
+        for group in groups:
+            await outcomes.release(conn, [c.delivery_id for c in group.items], group.lease_until_ms)
+
+    async def _deliver_logged(self, group: deliveries.Group) -> int:
         try:
-            return await self._deliver(group)
+            return await GroupDelivery(self.db, self.deliverer, self.clock, self.lease_ms, group).run()
         except Exception:
-            # The leases run out and another pass delivers them again: nothing is lost.
-            log.exception("webhook delivery could not be recorded", extra={"delivery": group[0].delivery_id})
-            return len(group)
-
-    async def _deliver(self, group: list[deliveries.Claimed]) -> int:
-        """Send one subscription's claimed messages in order, stopping at the first failure (the
-        messages after it wait for its retry); record every attempt in one transaction."""
-        attempts: list[deliveries.Attempt] = []
-        unsent: list[int] = []
-        for index, item in enumerate(group):
-            attempt_ms = self.clock.now_ms()
-            outcome = await self.deliverer.deliver(item.destination, item.message, item.signing_key)
-            metrics.DELIVERY_ATTEMPTS.labels(result="success" if outcome.ok else "failure").inc()
-            if outcome.ok:
-                attempts.append(
-                    deliveries.Attempt(item, deliveries.DELIVERED, 0, outcome.label, attempt_ms, None)
-                )
-                continue
-            failures = item.failures + 1
-            delay_s = retry_delay_s(failures)
-            state = deliveries.PENDING if delay_s is not None else deliveries.FAILED
-            next_ms = attempt_ms + delay_s * 1000 if delay_s is not None else None
-            attempts.append(deliveries.Attempt(item, state, failures, outcome.label, attempt_ms, next_ms))
-            unsent = [later.delivery_id for later in group[index + 1 :]]
-            log.info(
-                "webhook delivery failed",
-                extra={
-                    "subscription": item.subscription_uuid,
-                    "message_uuid": item.message.message_uuid,
-                    "status": outcome.label,
-                    "retry_in_s": delay_s,
-                },
+            # The leases run out and another pass sends the unrecorded messages again: nothing is lost.
+            log.exception(
+                "webhook delivery could not be recorded", extra={"subscription": group.subscription_uuid}
             )
-            break
-        last = attempts[-1]
-        subscription = last.claimed.subscription_uuid
-        org = last.claimed.message.org_uuid
-
-        async def record(conn: AsyncConnection) -> None:
-            await deliveries.record_attempts(conn, attempts)
-            await deliveries.release(conn, unsent)
-            status = STATUS_ACTIVE if last.state == deliveries.DELIVERED else STATUS_FAILING
-            await subscriptions.set_status(conn, org, subscription, status, self.clock.now_ms())
-            if last.state == deliveries.FAILED:
-                # spec §7: a message that exhausts the schedule deletes its subscription.
-                await subscriptions.remove(conn, org, subscription)
-
-        await self.db.write(record)
-        if last.state == deliveries.FAILED:
-            log.warning(
-                "webhook subscription deleted after its retry schedule was exhausted",
-                extra={"subscription": subscription, "message_uuid": last.claimed.message.message_uuid},
-            )
-        self._wake.set()  # the subscription's next message may be due now
-        return len(attempts)
+            return len(group.items)
+        finally:
+            self._sending.discard(group.key)
+            self._wake.set()  # the subscription's next message may be due now
 
     async def _update_depth(self) -> None:
         metrics.OUTBOX_DEPTH.set(await self.db.read(deliveries.depth))
@@ -198,8 +180,11 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("dispatcher pass failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when the
+                # task is cancelled just as the wake-up comes, and the dispatcher would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):
+                        await self._wake.wait()
                 rest = started + self.min_pass_gap_s - time.monotonic()
                 if rest > 0:
                     await asyncio.sleep(rest)

@@ -1,14 +1,16 @@
 """The delivery log: per-subscription delivery rows fanned out from the outbox, claimed and updated
 by dispatchers. Several dispatchers may share one PostgreSQL: they claim with FOR UPDATE SKIP LOCKED
 and a lease, and only the oldest pending message of a subscription is ever claimable, so each
-subscription receives its messages in order."""
+subscription receives its messages in order. A claimed group's outcomes are written by
+store/outcomes.py, with the renewal of the lease of the rest of the group."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, or_, select, text, update
+from sqlalchemy import exists, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.event_payloads import Message
@@ -28,10 +30,27 @@ class Claimed:
 
     delivery_id: int
     subscription_uuid: str
+    outbox_id: int  # the subscription's delivery order
     destination: str
     signing_key: str
     failures: int
     message: Message
+
+
+@dataclass(frozen=True)
+class Group:
+    """One subscription's claimed deliveries in outbox order, all leased until `lease_until_ms`
+    (the value is also the holder's token: a renewal or release matches it)."""
+
+    org_uuid: str
+    subscription_uuid: str
+    items: list[Claimed]
+    lease_until_ms: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(organization, subscription): subscription UUIDs are unique per organization only."""
+        return (self.org_uuid, self.subscription_uuid)
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> int:
 _CLAIMED_COLUMNS = (
     deliveries.c.id,
     deliveries.c.subscription_uuid,
+    deliveries.c.outbox_id,
     deliveries.c.failures,
     subscriptions.c.destination,
     subscriptions.c.signing_key,
@@ -142,6 +162,7 @@ def _claimed(r: Any) -> Claimed:
     return Claimed(
         delivery_id=int(r.id),
         subscription_uuid=r.subscription_uuid,
+        outbox_id=int(r.outbox_id),
         destination=r.destination,
         signing_key=r.signing_key,
         failures=int(r.failures),
@@ -150,11 +171,17 @@ def _claimed(r: Any) -> Claimed:
 
 
 async def claim_due(
-    conn: AsyncConnection, now_ms: int, lease_ms: int, limit: int, per_subscription: int = 1
-) -> list[list[Claimed]]:
+    conn: AsyncConnection,
+    now_ms: int,
+    lease_ms: int,
+    limit: int,
+    per_subscription: int = 1,
+    exclude: Collection[SubscriptionKey] = (),
+) -> list[Group]:
     """Lease due deliveries, grouped by subscription: each group starts with the subscription's
     oldest pending message and goes on with the pending messages after it, in order, up to
-    `per_subscription` and up to the first one that is not due or is leased."""
+    `per_subscription` and up to the first one that is not due or is leased. Subscriptions in
+    `exclude` (those the caller is still sending to) are left alone."""
     earlier = deliveries.alias("earlier")
     stmt = (
         select(*_CLAIMED_COLUMNS)
@@ -173,6 +200,8 @@ async def claim_due(
         .order_by(deliveries.c.next_attempt_ms, deliveries.c.id)
         .limit(limit)
     )
+    if exclude:
+        stmt = stmt.where(tuple_(deliveries.c.org_uuid, deliveries.c.subscription_uuid).not_in(list(exclude)))
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=deliveries)
     heads = (await conn.execute(stmt)).all()
@@ -184,6 +213,7 @@ async def claim_due(
     if per_subscription > 1:
         await _add_followers(conn, groups, now_ms, per_subscription)
     ids = [c.delivery_id for group in groups.values() for c in group]
+    lease_until_ms = now_ms + lease_ms
     # The heads are row-locked by this transaction; a follower leased meanwhile by another dispatcher
     # is impossible (its head is ours), but the UPDATE re-checks and a gap ends the group there.
     leased = set(
@@ -195,17 +225,17 @@ async def claim_due(
                     deliveries.c.state == PENDING,
                     or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
                 )
-                .values(lease_until_ms=now_ms + lease_ms)
+                .values(lease_until_ms=lease_until_ms)
                 .returning(deliveries.c.id)
             )
         ).scalars()
     )
     out, release = [], []
-    for group in groups.values():
+    for (org_uuid, subscription_uuid), group in groups.items():
         cut = next((i for i, c in enumerate(group) if c.delivery_id not in leased), len(group))
         release += [c.delivery_id for c in group[cut:] if c.delivery_id in leased]
         if cut:
-            out.append(group[:cut])
+            out.append(Group(org_uuid, subscription_uuid, group[:cut], lease_until_ms))
     if release:
         await conn.execute(update(deliveries).where(deliveries.c.id.in_(release)).values(lease_until_ms=None))
     return out
@@ -254,67 +284,6 @@ async def _add_followers(
             stopped.add(key)
             continue
         group.append(_claimed(r))
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """The outcome of one attempt, as `record_attempts` writes it."""
-
-    claimed: Claimed
-    state: str
-    failures: int
-    status_label: str
-    attempt_ms: int
-    next_attempt_ms: int | None
-
-
-_LOG_ATTEMPT = (
-    update(deliveries)
-    .where(deliveries.c.id == bindparam("d_id"))
-    .values(
-        attempts=deliveries.c.attempts + 1,
-        last_status=bindparam("d_status"),
-        last_attempt_ms=bindparam("d_at"),
-        lease_until_ms=None,
-    )
-)
-_SET_STATE = (
-    update(deliveries)
-    .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == PENDING)
-    .values(state=bindparam("d_state"), failures=bindparam("d_failures"), next_attempt_ms=bindparam("d_next"))
-)
-
-
-async def record_attempts(conn: AsyncConnection, attempts: list[Attempt]) -> None:
-    """Write the outcome of each attempt and release its lease (two statements, one parameter set per
-    attempt). A delivery cancelled meanwhile (its subscription was deleted) keeps its state; only the
-    attempt is logged."""
-    if not attempts:
-        return
-    await conn.execute(
-        _LOG_ATTEMPT,
-        [{"d_id": a.claimed.delivery_id, "d_status": a.status_label, "d_at": a.attempt_ms} for a in attempts],
-    )
-    await conn.execute(
-        _SET_STATE,
-        [
-            {
-                "d_id": a.claimed.delivery_id,
-                "d_state": a.state,
-                "d_failures": a.failures,
-                "d_next": a.next_attempt_ms,
-            }
-            for a in attempts
-        ],
-    )
-
-
-async def release(conn: AsyncConnection, delivery_ids: list[int]) -> None:
-    """Give leased deliveries back unattempted (claimable again at once, in order)."""
-    if delivery_ids:
-        await conn.execute(
-            update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(lease_until_ms=None)
-        )
 
 
 async def log_for(conn: AsyncConnection, org: str, sub_uuid: str, limit: int) -> list[LogEntry]:
