@@ -168,16 +168,13 @@ async def test_names_sharing_an_address_never_share_a_connection_pool() -> None:
     assert [r.headers["host"] for r in capture.requests] == ["a.example.com", "b.example.com"]
 
 
-async def test_a_name_that_never_resolves_ends_the_attempt_at_the_delivery_timeout(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_name_that_never_resolves_ends_the_attempt_at_the_delivery_timeout() -> None:
     async def never(_host: str, _port: int) -> list[str]:
         await asyncio.Event().wait()
         return []
 
-    monkeypatch.setattr(destinations, "resolve", never)
     capture = Capture()
-    deliverer = Deliverer(allow_private=False, timeout_s=0.2, transport=capture.transport())
+    deliverer = Deliverer(allow_private=False, timeout_s=0.2, transport=capture.transport(), resolve=never)
     # The dispatcher's lease relies on an attempt never outlasting the timeout, resolution included.
     outcome = await asyncio.wait_for(deliverer.deliver("https://hooks.example.com/in", MESSAGE, "key"), 10)
     await deliverer.aclose()
