@@ -74,13 +74,12 @@ def eager(hooks: Hooks) -> Dispatcher:
     return hooks.new_dispatcher(poll_interval_s=0.005, min_pass_gap_s=0.0)
 
 
-async def test_two_dispatchers_send_a_slow_receiver_each_message_once_in_order_one_at_a_time(
-    api: Api, hooks: Hooks
-) -> None:
-    count = 12
-    step_s = 7.0  # per delivery: far above LEASE_MS / PER_SUBSCRIPTION_BATCH, below LEASE_MS
-    assert LEASE_MS / 1000 / PER_SUBSCRIPTION_BATCH < step_s < LEASE_MS / 1000
-    assert count * step_s > 2 * LEASE_MS / 1000  # the group takes more than twice the first lease
+async def two_dispatchers_deliver(
+    api: Api, hooks: Hooks, count: int, step_s: float
+) -> tuple[str, list[str], list[Received]]:
+    """`count` tracked products' events sent by two dispatchers running at once to a receiver that
+    takes `step_s` of the injected clock per answer: the subscription, the products in outbox order
+    and what arrived."""
     async with running_receiver(before_answer=taking(hooks, step_s)) as receiver:
         sub_uuid, products = await subscribe_and_track(api, hooks, receiver, count)
         first, second = eager(hooks), eager(hooks)
@@ -91,7 +90,17 @@ async def test_two_dispatchers_send_a_slow_receiver_each_message_once_in_order_o
             await recorded(hooks, api, sub_uuid, count)
         finally:
             await asyncio.gather(first.stop(), second.stop())
-        received = receiver.events()
+        return sub_uuid, products, receiver.events()
+
+
+async def test_two_dispatchers_send_a_slow_receiver_each_message_once_in_order_one_at_a_time(
+    api: Api, hooks: Hooks
+) -> None:
+    count = 12
+    step_s = 7.0  # per delivery: far above LEASE_MS / PER_SUBSCRIPTION_BATCH, below LEASE_MS
+    assert LEASE_MS / 1000 / PER_SUBSCRIPTION_BATCH < step_s < LEASE_MS / 1000
+    assert count * step_s > 2 * LEASE_MS / 1000  # the group takes more than twice the first lease
+    sub_uuid, products, received = await two_dispatchers_deliver(api, hooks, count, step_s)
     assert products_of(received) == products  # none twice, none missing, in outbox order
     assert_one_at_a_time(received)
     log = await hooks.log(api, sub_uuid)
@@ -184,16 +193,6 @@ async def test_no_message_is_sent_on_a_lease_too_short_while_an_outcome_waits_to
         return await write(*args)
 
     monkeypatch.setattr(outcomes, "record_outcomes", slow_first_write)
-    async with running_receiver(before_answer=taking(hooks, step_s)) as receiver:
-        sub_uuid, products = await subscribe_and_track(api, hooks, receiver, count)
-        first, second = eager(hooks), eager(hooks)
-        first.start()
-        second.start()
-        try:
-            await receiver.wait_for(count, timeout_s=30)
-            await recorded(hooks, api, sub_uuid, count)
-        finally:
-            await asyncio.gather(first.stop(), second.stop())
-        received = receiver.events()
+    _sub_uuid, products, received = await two_dispatchers_deliver(api, hooks, count, step_s)
     assert products_of(received) == products
     assert_one_at_a_time(received)
