@@ -110,14 +110,7 @@ async def movement_history(
     cursor: str | None = Query(None),
     actor: Actor = Reader,
 ) -> Response:
-    filters = history.HistoryFilter(
-        product_uuid=_uuid_param(productUuid, "productUuid"),
-        variant_uuid=_uuid_param(variantUuid, "variantUuid"),
-        location_uuid=_uuid_param(locationUuid, "locationUuid"),
-        external_uuid=externalUuid,
-        from_ms=parse_instant(from_, "from") if from_ else None,
-        to_ms=parse_instant(to, "to") if to else None,
-    )
+    filters = _history_filter(productUuid, variantUuid, locationUuid, from_, to, external_uuid=externalUuid)
     page = await history.history(
         app_state(request).db, actor, filters, limit=parse_limit(limit), cursor=cursor or None
     )
@@ -141,17 +134,31 @@ async def location_history(
     of that location, newest first, in the shape of `GET …/inventory/movements` (the old API's own
     answer is documented nowhere and no client parses it). Other query parameters of the old API,
     such as `balanceChangeType`, are ignored."""
-    filters = history.HistoryFilter(
-        product_uuid=_uuid_param(productUuid, "productUuid"),
-        variant_uuid=_uuid_param(variantUuid, "variantUuid"),
-        location_uuid=_uuid_param(locationUuid, "locationUuid"),
-        from_ms=parse_instant(from_, "from") if from_ else None,
-        to_ms=parse_instant(to, "to") if to else None,
-    )
+    filters = _history_filter(productUuid, variantUuid, locationUuid, from_, to)
     page = await history.location_history(
         app_state(request).db, actor, filters, limit=parse_limit(limit), cursor=cursor or None
     )
     return json_response(_history_body(page))
+
+
+def _history_filter(
+    product: str | None,
+    variant: str | None,
+    location: str | None,
+    from_: str | None,
+    to: str | None,
+    *,
+    external_uuid: str | None = None,
+) -> history.HistoryFilter:
+    """The history filters of the query (and path), each checked and named as its parameter."""
+    return history.HistoryFilter(
+        product_uuid=_uuid_param(product, "productUuid"),
+        variant_uuid=_uuid_param(variant, "variantUuid"),
+        location_uuid=_uuid_param(location, "locationUuid"),
+        external_uuid=external_uuid,
+        from_ms=parse_instant(from_, "from") if from_ else None,
+        to_ms=parse_instant(to, "to") if to else None,
+    )
 
 
 def _history_body(page: history.HistoryPage) -> dict[str, object]:
