@@ -12,11 +12,12 @@ from starlette.responses import Response
 from stockledger.api.auth import requires
 from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
-from stockledger.api.routing import ExactJSONRoute, loads_exact
+from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import ServiceError, Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.signing import SIGNATURE_HEADER, verify
+from stockledger.exact_json import loads_exact
 from stockledger.plumbing import WRITE_PURCHASE, app_state
 from stockledger.service import purchases
 from stockledger.service.context import Actor

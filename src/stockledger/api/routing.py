@@ -15,8 +15,6 @@ from starlette.types import Scope
 from stockledger.domain.ids import canonical_uuid
 from stockledger.exact_json import loads_exact
 
-__all__ = ["ExactJSONRequest", "ExactJSONRoute", "loads_exact"]
-
 
 class ExactJSONRequest(Request):
     async def json(self) -> Any:
