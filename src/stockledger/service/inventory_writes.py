@@ -15,13 +15,13 @@ from sqlalchemy.exc import DBAPIError
 from stockledger.domain import ledger
 from stockledger.domain.changes import BalanceKey, Change, Source
 from stockledger.domain.errors import ServiceError, Violation, not_tracked, validation_error
+from stockledger.domain.locations import Location
 from stockledger.service import organizations, posting, tracking
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
 from stockledger.store import balances, orgs, write_path
 from stockledger.store.db import Database, is_transient
-from stockledger.store.locations import Location
 from stockledger.store.sql import now_ms
 from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 

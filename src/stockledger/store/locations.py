@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# Location is re-exported: the ledger write path names it from here
-from stockledger.domain.locations import Location as Location
+from stockledger.domain.locations import Location
 from stockledger.store.tables import locations
 
 # How locations are listed: the default STORE first, then by type in this order (others last).

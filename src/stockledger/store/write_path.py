@@ -38,10 +38,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ledger import Movement
+from stockledger.domain.locations import Location
 from stockledger.store import ledger_rows
 from stockledger.store import outbox as outbox_store
 from stockledger.store import products as products_store
-from stockledger.store.locations import TYPE_RANK, Location
+from stockledger.store.locations import TYPE_RANK
 from stockledger.store.orgs import allocate_seq
 from stockledger.store.sql import MAX_IN_LIST
 from stockledger.store.tables import locations, low_stock_levels, organizations, outbox, products
