@@ -8,6 +8,7 @@ import secrets
 import stat
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,18 @@ def _not_negative(value: float) -> float:
     if not (value >= 0 and math.isfinite(value)):
         raise ValueError("must be zero or more")
     return value
+
+
+def _public_url(value: str) -> str:
+    """An absolute http(s) URL without query or fragment; kept without its trailing slash."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            "must be an absolute http:// or https:// URL without query, e.g. https://stock.example.com"
+        )
+    return value.rstrip("/")
 
 
 Port = Annotated[int, AfterValidator(_port)]
@@ -81,6 +94,9 @@ class Settings(BaseSettings):
     rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
+    # The address clients reach the service at, e.g. https://stock.example.com (the links of v3
+    # pages are absolute). Empty: taken from each request's Host header and scheme.
+    public_url: Annotated[str, AfterValidator(_public_url)] = ""
 
     @field_validator("log_level", mode="before")
     @classmethod
