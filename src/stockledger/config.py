@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
+    # Proxies whose X-Forwarded-For/-Proto headers are believed (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or networks, or "*" for any.
+    forwarded_allow_ips: str = "127.0.0.1"
     # The address clients reach the service at, e.g. https://stock.example.com (the links of v3
     # pages are absolute). Empty: taken from each request's Host header and scheme.
     public_url: Annotated[str, AfterValidator(_public_url)] = ""

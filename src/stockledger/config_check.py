@@ -30,6 +30,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_HOST": "host",
     "STOCKLEDGER_PORT": "port",
     "STOCKLEDGER_PUBLIC_URL": "public_url",
+    "STOCKLEDGER_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
     "STOCKLEDGER_WORKERS": "workers",
     "STOCKLEDGER_LOG_LEVEL": "log_level",
     "STOCKLEDGER_SHUTDOWN_TIMEOUT_S": "shutdown_timeout_s",
