@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,7 @@ from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import verifier_for
 from stockledger.config import Settings
+from stockledger.metrics import worker_stopped
 from stockledger.plumbing import AppState
 from stockledger.ratelimit import RateLimiter
 from stockledger.service.key_status import KeyStatus
@@ -72,6 +74,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
             await webhooks.deliverer.aclose()
             if owns_db:
                 await database.dispose()
+                worker_stopped(os.getpid())
 
     app = FastAPI(
         title="stockledger",

@@ -32,6 +32,7 @@ from stockledger.config_check import (
 )
 from stockledger.domain.ids import canonical_uuid, new_uuid1
 from stockledger.domain.low_stock_rules import default_level_units
+from stockledger.metrics import share_between_workers, stop_sharing
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals
@@ -185,8 +186,6 @@ def serve(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
-    import uvicorn
-
     settings = load_settings(database_url, data_dir).with_overrides(host=host, port=port, workers=workers)
     if not 0 < settings.port < 65536:
         fail(f"the port must be between 1 and 65535, got {settings.port}.")
@@ -201,6 +200,17 @@ def serve(
     if settings.database_url:
         os.environ["STOCKLEDGER_DATABASE_URL"] = settings.database_url
     os.environ["STOCKLEDGER_WORKERS"] = str(settings.workers)  # the processes split one connection budget
+    shared_metrics = share_between_workers() if settings.workers > 1 else None
+    try:
+        _run_uvicorn(settings)
+    finally:
+        if shared_metrics is not None:
+            stop_sharing(shared_metrics)
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "stockledger.app:app_from_env",
         factory=True,
