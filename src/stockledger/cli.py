@@ -36,7 +36,7 @@ from stockledger.metrics import share_between_workers, stop_sharing
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals
-from stockledger.store import apikeys
+from stockledger.store import apikeys, instance
 from stockledger.store import purchases as purchase_store
 from stockledger.store.db import Database
 from stockledger.store.migrate import head_revision, upgrade
@@ -152,6 +152,41 @@ def secret_of(settings: Settings) -> str:
         raise
 
 
+def secret_source(settings: Settings) -> str:
+    return "STOCKLEDGER_SECRET" if settings.secret else str(settings.data_dir / "secret")
+
+
+def check_secret_matches(settings: Settings, secret: str) -> None:
+    """Refuse to run with another secret than the one the database's API keys were signed with
+    (every key and token would be refused); the first command to use a database records its secret."""
+
+    async def claim(conn: AsyncConnection) -> bool:
+        return await instance.claim_secret(conn, secret)
+
+    if not _with_db(settings, claim):
+        fail(
+            f"the database's API keys were signed with another secret than the one in use"
+            f" ({secret_source(settings)}), so every key and token would be refused; set"
+            " STOCKLEDGER_SECRET to the original (the `secret` file of the data directory the database"
+            " came from), or run `stockledger adopt-secret` to keep this one and give up the old keys."
+        )
+
+
+@app.command("adopt-secret")
+def adopt_secret(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Record the secret in use as the database's secret, after changing it on purpose: every API key
+    and token issued with the old secret stops working."""
+    settings = load_settings(database_url, data_dir)
+    secret = secret_of(settings)
+
+    async def adopt(conn: AsyncConnection) -> None:
+        await instance.forget_secret(conn)
+        await instance.claim_secret(conn, secret)
+
+    _with_db(settings, adopt)
+    typer.echo(f"the database now goes with the secret in {secret_source(settings)}")
+
+
 @app.command()
 def migrate(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Apply database migrations."""
@@ -191,8 +226,8 @@ def serve(
         fail(f"the port must be between 1 and 65535, got {settings.port}.")
     if settings.workers < 1:
         fail(f"--workers must be 1 or more, got {settings.workers}.")
-    secret_of(settings)  # create (or check) the secret file before the workers start
-    run_on_db(settings, upgrade(settings.effective_database_url()))
+    secret = secret_of(settings)  # create (or check) the secret file before the workers start
+    check_secret_matches(settings, secret)  # migrates the database first
     exit_cleanly_after_signals()
     announce(settings)
     # Workers read their settings from the environment: hand over what the flags changed.
@@ -378,9 +413,9 @@ def apikey_create(
     client = uuid_option(client_id, "--client-id") if client_id else new_uuid1()
     lifetime_s = parse_ttl(ttl) if ttl else API_KEY_TTL_S
     scope = scopes_option(scope)
-    key_id, key = mint_api_key(
-        secret_of(settings), org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s
-    )
+    secret = secret_of(settings)
+    check_secret_matches(settings, secret)
+    key_id, key = mint_api_key(secret, org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s)
 
     async def work(conn: AsyncConnection) -> None:
         await apikeys.insert(conn, key_id, org_id, user, scope)
@@ -481,6 +516,11 @@ def export_command(
 
     rows = asyncio.run(run())
     typer.echo(f"exported {rows} rows", err=True)
+    typer.echo(
+        f"keep the secret ({secret_source(settings)}) with this export: the API keys in it work only"
+        " with that secret (set STOCKLEDGER_SECRET to it where you import)",
+        err=True,
+    )
 
 
 @app.command("import")
@@ -506,6 +546,18 @@ def import_command(
         fail(f"no such file: {file}.")
     assert isinstance(counts, dict)
     typer.echo(f"imported {sum(counts.values())} rows", err=True)
+    secret = secret_of(settings)
+
+    async def mismatch(conn: AsyncConnection) -> bool:
+        return await instance.other_secret_recorded(conn, secret)
+
+    if _with_db(settings, mismatch):
+        typer.echo(
+            "warning: the imported API keys were signed with another secret than the one in use"
+            f" ({secret_source(settings)}); set STOCKLEDGER_SECRET to the secret of the exporting"
+            " installation before `serve`, which refuses to start otherwise",
+            err=True,
+        )
 
 
 @purchases_app.command("connect")
