@@ -17,6 +17,7 @@ from stockledger.store.db import Database
 from tests.api.test_inventory_writes import outbox_events_payloads
 from tests.conftest import Api, new_uuid
 from tests.integration.test_write_batches import in_order
+from tests.integration.test_write_round_trips import _inserts, _write_path, captured
 from tests.ledger import assert_ledger_invariant, snapshot
 
 PATH = "/v3/movements"
@@ -287,6 +288,26 @@ async def test_movements_appear_in_the_history_with_their_identifier(api: Api) -
     assert found["externalUuid"] == identifier and found["source"] == "API" and found["actor"] == api.sub
     assert (found["fromLocationUuid"], found["toLocationUuid"]) == (locs["SUPPLIER"], locs["STORE"])
     assert (found["productUuid"], found["variantUuid"], found["change"]) == (product, variant, "1.5")
+
+
+async def test_a_movement_reads_no_balance_for_an_answer_it_does_not_give(api: Api, db: Database) -> None:
+    """A PUT moving SOLD → BIN also reads the default STORE's balance to answer with it; a v3
+    movement answers 204 and takes only the lock, the validation read, the upsert and the ledger."""
+    locs = await api.locations()
+    product, variant = await tracked_variant(api)
+    with captured(db) as put_statements:
+        assert (await api.move(product, variant, locs["SOLD"], locs["BIN"], 1)).status_code == 200
+    with captured(db) as v3_statements:
+        assert_no_content(
+            await post(api, {"movements": [movement(product, variant, locs["SOLD"], locs["BIN"], 1)]})
+        )
+    assert any(s.startswith("SELECT balances.") for s in _write_path(put_statements))
+    assert _write_path(v3_statements) == [
+        "UPDATE organizations SET",
+        "SELECT 'L' AS",
+        "INSERT INTO balances",
+        *_inserts(db, event=False),
+    ]
 
 
 # ---- refusals: 400 before any write, nothing changed ----

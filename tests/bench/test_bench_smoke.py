@@ -111,7 +111,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == set("12345678")
+    assert full.name == "full" and everything == set("123456789")
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 
