@@ -72,6 +72,7 @@ def changes_of(body: MovementsIn) -> list[Change]:
 
 @router.post("/v3/movements", status_code=204, response_class=Response)
 async def post_movements(request: Request, body: MovementsIn, actor: Actor = Writer) -> Response:
+    """Move stock between inventories: every movement or none; 204 with no body."""
     state = app_state(request)
     await inventory_writes.move(
         state.db,
