@@ -24,6 +24,7 @@ from stockledger.api import (
     subscriptions,
     token,
     v3_inventories,
+    v3_movements,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
@@ -96,10 +97,12 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     errors.install(app)
     app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its
-    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) come first. No
-    # path of the two routers they pass can match theirs (tests/api/test_ops.py), so no answer
-    # changes; the OpenAPI document keeps listing those two first (_openapi_document).
+    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) and v3's
+    # POST /v3/movements come first. No path of the two routers they pass can match theirs
+    # (tests/api/test_ops.py), so no answer changes; the OpenAPI document keeps listing those two
+    # first (_openapi_document).
     app.include_router(inventory.router)
+    app.include_router(v3_movements.router)
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(purchases.router)
