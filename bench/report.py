@@ -16,6 +16,13 @@ METRICS = {
         ("cpu_ms_per_request", "server CPU ms/request", 2),
         ("errors", "errors", 0),
     ],
+    "9 v3 movements": [
+        ("throughput", "movements/s", 0),
+        ("p50_ms", "p50 ms", 1),
+        ("p99_ms", "p99 ms", 1),
+        ("cpu_ms_per_request", "server CPU ms/request", 2),
+        ("errors", "errors", 0),
+    ],
     "2 limit": [("throughput", "transactions/s", 0), ("p50_ms", "p50 ms", 1), ("p99_ms", "p99 ms", 1)],
     "3 hot variant": [("throughput", "movements/s", 0), ("p99_ms", "p99 ms", 1), ("errors", "errors", 0)],
     "4 bulk": [("latency_ms", "latency ms", 0), ("errors", "errors", 0)],

@@ -85,6 +85,24 @@ def movements(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     return rows
 
 
+def v3_against_put(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(9) POST /v3/movements with one movement of a random variant beside scenario 1's PUT, on one
+    server, the two alternating run by run (each run's first alternates too) so both meet the same
+    machine load."""
+    rows = []
+    with Server(backend) as server:
+        for api in ("put", "v3"):  # warm-up of both paths
+            run_wrk(server, org, connections=4, seconds=1, api=api)
+        for c in scale.concurrencies:
+            runs: dict[str, list[dict[str, Any]]] = {"put": [], "v3": []}
+            for i in range(scale.runs):
+                for api in ("put", "v3") if i % 2 == 0 else ("v3", "put"):
+                    runs[api].append(run_wrk(server, org, connections=c, seconds=scale.seconds, api=api))
+            for api, label in (("put", "PUT"), ("v3", "POST /v3/movements")):
+                rows.append(row("9 v3 movements", backend, {"concurrency": c, "api": label}, runs[api]))
+    return rows
+
+
 def the_limit(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     """(2) The PUT's SQL transaction straight from a database client."""
     rows = []

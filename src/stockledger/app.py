@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,11 +23,14 @@ from stockledger.api import (
     purchases,
     subscriptions,
     token,
+    v3_inventories,
+    v3_movements,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import verifier_for
 from stockledger.config import Settings
+from stockledger.metrics import worker_stopped
 from stockledger.plumbing import AppState
 from stockledger.ratelimit import RateLimiter
 from stockledger.service.key_status import KeyStatus
@@ -72,6 +76,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
             await webhooks.deliverer.aclose()
             if owns_db:
                 await database.dispose()
+                worker_stopped(os.getpid())
 
     app = FastAPI(
         title="stockledger",
@@ -92,10 +97,12 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     errors.install(app)
     app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its
-    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) come first. No
-    # path of the two routers they pass can match theirs (tests/api/test_ops.py), so no answer
-    # changes; the OpenAPI document keeps listing those two first (_openapi_document).
+    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) and v3's
+    # POST /v3/movements come first. No path of the two routers they pass can match theirs
+    # (tests/api/test_ops.py), so no answer changes; the OpenAPI document keeps listing those two
+    # first (_openapi_document).
     app.include_router(inventory.router)
+    app.include_router(v3_movements.router)
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(purchases.router)
@@ -103,6 +110,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(catalog.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
+    app.include_router(v3_inventories.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )

@@ -35,7 +35,7 @@ PUBLIC_PREFIXES = (
     "/webhooks/zettle",
 )
 # Writes by verb that are reads by meaning (spec §5: "a read, despite the verb").
-READS_BY_POST = {"/organizations/{org}/inventory/products"}
+READS_BY_POST = {"/organizations/{org}/inventory/products", "/v3/products/status"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
 # Subscriptions are managed with the READ scope of their events (spec §7), so there the refusal is
 # checked with a token that has no scope at all.
@@ -92,8 +92,10 @@ def leaks(response: Any, victim: dict[str, str]) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("organizationUuid") == victim["org"] or (
-                item.get("locationUuid") == victim["locationUuid"] and "balance" in item
+            if (
+                item.get("organizationUuid") == victim["org"]
+                or (item.get("locationUuid") == victim["locationUuid"] and "balance" in item)
+                or item.get("inventoryUuid") == victim["locationUuid"]  # Inventory v3
             ):
                 return True
             stack.extend(item.values())
@@ -139,6 +141,7 @@ async def victim(api: Api, db: Database) -> dict[str, str]:
     return {
         "org": api.org,
         "locationUuid": locs["STORE"],
+        "inventoryUuid": locs["STORE"],
         "loc": locs["STORE"],
         "productUuid": product,
         "p": product,
@@ -257,6 +260,9 @@ async def test_the_generated_checks_reach_every_family_of_routes(api: Api) -> No
         "/custom-low-stock/locations/{locationUuid}",
         "/organizations/{org}/inventory/locations/{locationUuid}/low-stock",
         "/inventory",
+        "/v3/inventories/{inventoryUuid}",
+        "/v3/products/status",
+        "/v3/custom-low-stock",
     ]
     assert [f for f in families if f not in covered] == []
     document = (await api.client.get("/openapi.json")).json()

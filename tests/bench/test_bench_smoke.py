@@ -43,6 +43,7 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
         "5 full fetch",
         "6 incremental sync",
         "7 webhooks",
+        "9 v3 movements",
     ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
@@ -51,7 +52,7 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
 
 def test_load_scenarios_measure_throughput_and_latency(tiny_results: dict) -> None:
     for row in tiny_results["rows"]:
-        if row["scenario"] in {"1 movements", "2 limit"}:
+        if row["scenario"] in {"1 movements", "2 limit", "9 v3 movements"}:
             assert row["median"]["throughput"] > 0
             assert row["median"]["p99_ms"] >= row["median"]["p50_ms"] >= 0
 
@@ -110,7 +111,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == set("12345678")
+    assert full.name == "full" and everything == set("123456789")
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 

@@ -288,6 +288,16 @@ stocktakes = Table(
     Index("ix_stocktakes_created", "created_ms"),
 )
 
+# Settings of the installation, not of an organization: e.g. `secret_fingerprint`, which lets a
+# command notice that it runs with another secret than the one the stored API keys were signed with.
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
 # Readiness (GET /readyz) proves the database accepts writes by committing a row here and deleting it
 # in the same transaction: the table stays empty, so exports and imports never see it.
 write_probes = Table(
