@@ -189,6 +189,10 @@ async def test_system_inventories_are_found_by_their_names(api: Api) -> None:
     for name in ("STORE", "SUPPLIER", "SOLD"):
         assert names[name] == old[name]
     assert client.requests == [("GET", "/v3/inventories/")]
+    with_slash = await api.get("/v3/inventories/")
+    without = await api.get("/v3/inventories")
+    assert with_slash.status_code == without.status_code == 200
+    assert with_slash.json() == without.json() and "link" not in with_slash.headers
 
 
 async def test_a_created_store_cannot_take_a_type_name_and_the_lookup_stays_on_the_default(api: Api) -> None:

@@ -16,11 +16,13 @@ only, and reads the stock back right after applying one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from stockledger.tokens import ACCESS_TOKEN_TTL_S
 from tests.clients.v3_support import (
     INVENTORY_TYPES,
     decoded_array,
@@ -50,11 +52,13 @@ class Inpsyde:
 
     api: Api
     sent: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status of every send
+    stale_token: str | None = None  # a token that expired since the plugin cached it; used once
     _inventories: dict[str, str] | None = None
 
     async def request(self, method: str, path: str, body: Any = None) -> httpx.Response:
         content = php_json(body) if body is not None else None
         for _attempt in range(2):
+            token, self.stale_token = self.stale_token, None
             response = await send(
                 self.api,
                 method,
@@ -62,6 +66,7 @@ class Inpsyde:
                 headers={"Content-Type": "application/json"},
                 body=content,
                 without=("Accept",),
+                token=token,
             )
             assert "accept" not in response.request.headers
             self.sent.append((method, path, response.status_code))
@@ -215,12 +220,28 @@ async def test_a_refused_movement_is_replayed_and_applies_nothing(api: Api) -> N
 
     dummy = await client.perform(product, variant, "a", "b", 1)
     assert dummy.status_code == 400 and error_type(dummy) == "VALIDATION_ERROR"
+    body = dummy.json()  # ZettleRestException reads these three
+    assert isinstance(body["developerMessage"], str) and isinstance(body["violations"], list)
+    assert {v["propertyName"] for v in body["violations"]} >= {"movements[0].from", "movements[0].to"}
     not_tracked = await client.perform(untracked, new_uuid(), locations["SUPPLIER"], locations["STORE"], 1)
     assert not_tracked.status_code == 400 and error_type(not_tracked) == "PRODUCT_NOT_TRACKED"
     replays = [s for m, p, s in client.sent if p == "/v3/movements" and s == 400]
     assert replays == [400, 400, 400, 400]  # each refusal was sent twice
     assert await ledger_size(api) == before
     assert await client.balances(product) == {variant: 5}
+
+
+async def test_a_movement_sent_with_an_expired_token_is_applied_once_by_its_replay(api: Api) -> None:
+    """The cached token expired: 401, a new token, the same request again — one movement in all."""
+    client = Inpsyde(api)
+    locations = await client.inventories()
+    product, variant = new_uuid(), new_uuid()
+    assert client.ok(await client.tracking(product, "enable"))
+    client.stale_token = api.token(now_s=int(time.time()) - 3 * ACCESS_TOKEN_TTL_S)
+    assert_written(await client.perform(product, variant, locations["SUPPLIER"], locations["STORE"], 3))
+    assert [s for _m, p, s in client.sent if p == "/v3/movements"] == [401, 204]
+    assert await client.balances(product) == {variant: 3}
+    assert await ledger_size(api) == 1
 
 
 async def test_the_same_identifier_on_every_call_is_never_deduplicated(api: Api) -> None:

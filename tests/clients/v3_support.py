@@ -43,11 +43,14 @@ async def send(
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
     without: Sequence[str] = (),
+    token: str | None = None,
 ) -> httpx.Response:
-    """One request with the bearer token, `headers` as given and the client library's defaults named
-    in `without` removed (e.g. `Accept` for a client that sends none). `url` may be absolute."""
+    """One request with the bearer token (the api's own unless `token`), `headers` as given and the
+    client library's defaults named in `without` removed (e.g. `Accept` for a client that sends
+    none). `url` may be absolute."""
+    bearer = token or api.token()
     request = api.client.build_request(
-        method, url, headers={"Authorization": f"Bearer {api.token()}", **(headers or {})}, content=body
+        method, url, headers={"Authorization": f"Bearer {bearer}", **(headers or {})}, content=body
     )
     for name in without:
         if name in request.headers:
