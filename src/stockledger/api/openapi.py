@@ -121,7 +121,7 @@ def document(app: FastAPI, first: Sequence[str] = ()) -> dict[str, Any]:
         for r, n in zip(routes, names, strict=True)
     }
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    by_operation = {(m.lower(), r.path_format): r for r in routes for m in r.methods}
+    by_operation = {(m.lower(), r.path_format): r for r in routes for m in r.methods or ()}
     secured_any = False
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
