@@ -15,12 +15,15 @@ from stockledger.api import (
     catalog,
     errors,
     extensions,
+    images,
     inventory,
     low_stock,
     ops,
     organization,
+    purchase_reads,
     purchases,
     subscriptions,
+    taxes,
     token,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
@@ -103,6 +106,9 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(catalog.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
+    app.include_router(purchase_reads.router)
+    app.include_router(images.router)
+    app.include_router(taxes.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )

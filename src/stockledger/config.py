@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
+    # Where the image URLs of the image service point (`<base>/productimage/o/<key>`); unset: this
+    # server, as the client reached it.
+    image_base_url: str | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
