@@ -3,6 +3,7 @@ bulk upload answers `uploaded` and `invalid`; the URLs lead to the uploaded imag
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from typing import Any
@@ -60,6 +61,13 @@ async def test_the_same_image_gets_the_same_key_and_another_image_another(api: A
     assert first == again
     assert len({first["imageLookupKey"], other["imageLookupKey"], as_png["imageLookupKey"]}) == 3
     assert await images_of(db, api.org) == 3
+
+
+async def test_concurrent_uploads_of_one_image_agree_on_its_key(api: Api, db: Database) -> None:
+    body = {"imageFormat": "JPEG", "imageUrl": SHIRT}
+    answers = await asyncio.gather(*(upload(api, body) for _ in range(6)))
+    assert len({answer["imageLookupKey"] for answer in answers}) == 1
+    assert await images_of(db, api.org) == 1
 
 
 async def test_keys_are_the_organizations_own(api: Api, other_api: Api) -> None:
@@ -221,3 +229,10 @@ async def test_image_urls_point_where_the_operator_says(settings: Settings, db: 
         f"https://img.shop.example/productimage/o/{key}",
         f"https://img.shop.example/productimage/L/{key}",
     ]
+
+
+async def test_the_python_packages_if_match_header_is_ignored(api: Api) -> None:
+    response = await api.post(
+        SINGLE, json={"imageFormat": "PNG", "imageUrl": SHIRT}, headers={"IF-Match": "*"}
+    )
+    assert response.status_code == 200 and KEY.match(response.json()["imageLookupKey"])

@@ -3,17 +3,21 @@ the purchases recorded through the API, the receiver or an import, in the shape 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.purchase_fields import uuid_b64
+from stockledger.service import purchases as purchase_service
+from stockledger.service.purchase_import import replay
 from stockledger.store.db import Database
 from stockledger.store.tables import purchases
 from tests.api.purchase_helpers import FIXTURE_LINES, REFUND, SALE, TEE, TEE_M, TEE_S, WEIGHED, stock
+from tests.api.test_purchase_webhook import KEY, deliver, envelope
 from tests.clients.php_types import is_php_int
 from tests.conftest import Api, new_uuid
 
@@ -146,11 +150,39 @@ async def test_receipt_numbers_continue_after_the_highest_a_document_gave(api: A
     assert (await fetch(api, plain))["purchaseNumber"] == 12777
 
 
-async def test_the_receiver_and_the_import_keep_the_document_too(api: Api, db: Database) -> None:
-    from stockledger.service.purchase_import import replay
+async def test_concurrent_purchases_take_distinct_receipt_numbers(api: Api) -> None:
+    uuids = [new_uuid() for _ in range(6)]
+    await asyncio.gather(*(record(api, {"purchaseUuid": u, "products": []}) for u in uuids))
+    numbers = [(await fetch(api, u))["purchaseNumber"] for u in uuids]
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6]
+
+
+async def kept_document(db: Database, org: str, purchase_uuid: str) -> str | None:
+    async def work(conn: AsyncConnection) -> str | None:
+        p = purchases.c
+        return await conn.scalar(
+            select(p.document).where(p.org_uuid == org, p.purchase_uuid == purchase_uuid)
+        )
+
+    return await db.read(work)
+
+
+async def test_every_intake_keeps_the_document_exactly_as_received(api: Api, db: Database) -> None:
+    """The API body, the receiver's payload string and the imported line, byte for byte."""
+    upper = SALE["purchaseUuid"].upper()
+    sent = '{ "purchaseUuid": "' + upper + '",\n  "products": [], "amount": 1.50e3 }'
+    await record(api, sent)
+    assert await kept_document(db, api.org, SALE["purchaseUuid"]) == sent
+    assert (await fetch(api, SALE["purchaseUuid"]))["amount"] == 1500
+
+    await purchase_service.connect(db, api.org, KEY)
+    delivered = await deliver(api.client, api.org, envelope(api.org, FIXTURE_LINES[2]))
+    assert delivered.status_code == 200, delivered.text
+    assert await kept_document(db, api.org, REFUND["purchaseUuid"]) == FIXTURE_LINES[2]
 
     summary = await replay(db, api.org, [FIXTURE_LINES[1]], max_lines=1000, default_low_stock_units=5000)
     assert summary.recorded == 1
+    assert await kept_document(db, api.org, WEIGHED["purchaseUuid"]) == FIXTURE_LINES[1]
     purchase = await fetch(api, WEIGHED["purchaseUuid"])
     assert purchase["purchaseNumber"] == WEIGHED["purchaseNumber"]
     assert purchase["products"][0]["name"] == "Coffee beans"
@@ -220,3 +252,17 @@ async def test_a_purchase_recorded_before_documents_were_kept_shows_its_stock_li
     ]
     assert (purchase["amount"], purchase["purchaseNumber"]) == (0, 12776)
     assert purchase["timestamp"] == "2025-11-26T13:29:40.798+0000"
+
+
+async def test_the_python_package_style_request_is_served(api: Api) -> None:
+    """izettle 0.3.5 sends `IF-Match: *` and a JSON content type on every request, and Python's
+    `True` for booleans; inpsyde-style clients send a body `[]` even without one expected."""
+    await record(api, FIXTURE_LINES[0])
+    headers = {"IF-Match": "*", "Content-Type": "application/json"}
+    response = await api.request(
+        "GET", "/purchases/v2", params={"descending": True, "limit": 5}, headers=headers, content=b"[]"
+    )
+    assert response.status_code == 200, response.text
+    assert [p["purchaseUUID1"] for p in response.json()["purchases"]] == [SALE["purchaseUuid"]]
+    one = await api.request("GET", f"/purchase/v2/{SALE['purchaseUuid']}", headers=headers, content=b"[]")
+    assert one.status_code == 200

@@ -3,10 +3,10 @@ stockledger recorded, in Zettle's shape. No organization in the path: it is the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from stockledger.api.auth import requires
@@ -81,8 +81,21 @@ def _next_link(request: Request, repeated: tuple[tuple[str, str], ...], last_has
     return f'<{base}/purchases/v2?{query}>; rel="next"'
 
 
+# Declared for the documentation; the values are read from the query string as sent and checked by
+# domain/purchase_paging.py (one 400 naming every bad parameter).
+_DATE = "inclusive start / exclusive end: ISO 8601 date or date-time, UTC unless an offset is given"
+
+
 @router.get("/purchases/v2", response_model=PurchasePageOut)
-async def list_purchases(request: Request, actor: Actor = PurchaseReader) -> Response:
+async def list_purchases(
+    request: Request,
+    startDate: Annotated[str | None, Query(description=_DATE)] = None,
+    endDate: Annotated[str | None, Query(description=_DATE)] = None,
+    limit: Annotated[str | None, Query(description="1 to 1000 (default 1000)")] = None,
+    descending: Annotated[str | None, Query(description="true: newest first")] = None,
+    lastPurchaseHash: Annotated[str | None, Query(description="continue after this purchase")] = None,
+    actor: Actor = PurchaseReader,
+) -> Response:
     """The organization's purchases with startDate <= timestamp < endDate (default: the last three
     years), oldest first (`descending=true`: newest first), at most `limit` (1-1000, default 1000),
     continuing after `lastPurchaseHash`. No `Link` header: the next page is in `linkUrls`."""

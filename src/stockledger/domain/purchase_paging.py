@@ -90,7 +90,13 @@ def _limit(params: Mapping[str, str], violations: list[Violation]) -> int:
     if value is None:
         return DEFAULT_LIMIT
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
+    # Length first: int() of thousands of digits is refused by Python itself (and slow).
+    if (
+        len(text) > len(str(MAX_LIMIT))
+        or not text.isascii()
+        or not text.isdigit()
+        or not MIN_LIMIT <= int(text) <= MAX_LIMIT
+    ):
         violations.append(Violation("limit", f"must be an integer from {MIN_LIMIT} to {MAX_LIMIT}"))
         return DEFAULT_LIMIT
     return int(text)
