@@ -100,6 +100,7 @@ async def test_the_organization_may_be_named_by_its_uuid(api: Api) -> None:
         ({"imageFormat": "JPEG", "imageUrl": "ftp://shop.example/a.jpg"}, "imageUrl"),
         ({"imageFormat": "JPEG", "imageUrl": "/media/a.jpg"}, "imageUrl"),
         ({"imageFormat": "JPEG", "imageUrl": 42}, "imageUrl"),
+        ({"imageFormat": "JPEG", "imageUrl": "https://shop.example/a.jpg\r\nSet-Cookie: x=1"}, "imageUrl"),
         ({"imageFormat": "JPEG", "imageUrl": "https://x.example/" + "a" * 2100}, "imageUrl"),
         ({"imageFormat": "PNG", "imageData": "not base64!"}, "imageData"),
         ({"imageFormat": "PNG", "imageData": ""}, "imageData"),

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.api.purchase_reads import PurchasePageOut
 from stockledger.domain.purchase_fields import uuid_b64
 from stockledger.service import purchases as purchase_service
 from stockledger.service.purchase_import import replay
@@ -87,6 +88,10 @@ async def test_a_recorded_sale_reads_back_as_a_v2_purchase(api: Api) -> None:
     # Where the stock went: the default store to SOLD.
     assert (small["fromLocationUuid"], small["toLocationUuid"]) == (locs["STORE"], locs["SOLD"])
     assert medium["variantName"] == "Medium"
+    # The list answers the same object, as its documented schema says.
+    page = (await api.get("/purchases/v2")).json()
+    assert page["purchases"] == [purchase]
+    PurchasePageOut.model_validate(page, strict=False)
 
 
 async def test_custom_amounts_and_weighed_lines(api: Api) -> None:

@@ -52,7 +52,9 @@ def _url(value: Any, name: str, violations: list[Violation]) -> str | None:
     if not isinstance(value, str):
         violations.append(Violation(name, "must be a string"))
         return None
-    parts = urlsplit(value.strip()) if len(value) <= MAX_URL_CHARS and NUL not in value else None
+    # No control characters (a line break in a URL is never an image, and would end a header).
+    plain = len(value) <= MAX_URL_CHARS and not any(ord(c) < 32 or ord(c) == 127 for c in value.strip())
+    parts = urlsplit(value.strip()) if plain else None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         violations.append(
             Violation(name, f"must be an http or https URL of at most {MAX_URL_CHARS} characters")
