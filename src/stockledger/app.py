@@ -14,13 +14,16 @@ from stockledger.api import (
     catalog,
     errors,
     extensions,
+    images,
     inventory,
     low_stock,
     openapi,
     ops,
     organization,
+    purchase_reads,
     purchases,
     subscriptions,
+    taxes,
     token,
     v3_inventories,
     v3_movements,
@@ -110,6 +113,9 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(extensions.router)
     app.include_router(organization.router)
     app.include_router(v3_inventories.router)
+    app.include_router(purchase_reads.router)
+    app.include_router(images.router)
+    app.include_router(taxes.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )
