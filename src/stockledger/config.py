@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # The address clients reach the service at, e.g. https://stock.example.com (the links of v3
     # pages are absolute). Empty: taken from each request's Host header and scheme.
     public_url: Annotated[str, AfterValidator(_public_url)] = ""
+    # Where the image URLs of the image service point (`<base>/productimage/o/<key>`); unset: this
+    # server, as the client reached it.
+    image_base_url: str | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -55,6 +55,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_JWT_AUDIENCE": "jwt_audience",
     "STOCKLEDGER_JWT_ORG_CLAIM": "jwt_org_claim",
     "STOCKLEDGER_JWT_SCOPE_CLAIM": "jwt_scope_claim",
+    "STOCKLEDGER_IMAGE_BASE_URL": "image_base_url",
 }
 
 
@@ -116,6 +117,10 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.jwks_url and not settings.jwks_url.startswith(("https://", "http://")):
         raise ConfigError(f"STOCKLEDGER_JWKS_URL must be an http(s) URL, got {settings.jwks_url!r}.")
+    if settings.image_base_url and not settings.image_base_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"STOCKLEDGER_IMAGE_BASE_URL must be an http(s) URL, got {settings.image_base_url!r}."
+        )
     check_old_data_dir(settings)
 
 

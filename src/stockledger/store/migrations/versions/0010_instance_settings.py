@@ -1,6 +1,6 @@
 """settings of the installation itself: the fingerprint of the secret its API keys are signed with
 
-Revision ID: 0012_instance_settings
+Revision ID: 0010_instance_settings
 Revises: 0009_organization_profile
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_instance_settings"
+revision = "0010_instance_settings"
 down_revision = "0009_organization_profile"
 branch_labels = None
 depends_on = None
