@@ -13,12 +13,14 @@ from fastapi.openapi.utils import get_openapi
 from stockledger import __version__, web
 from stockledger.api import (
     catalog,
+    categories,
     errors,
     extensions,
     inventory,
     low_stock,
     ops,
     organization,
+    products,
     purchases,
     subscriptions,
     token,
@@ -101,6 +103,8 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(purchases.router)
     app.include_router(low_stock.router)
     app.include_router(catalog.router)
+    app.include_router(products.router)
+    app.include_router(categories.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
     webhooks = subscriptions.install(
