@@ -279,8 +279,8 @@ async def update_product(
     claim: WriteClaim | None = None,
 ) -> p.Product:
     """Merge `patch` into the product (§3.5: JSON merge patch, variants merged by UUID). Missing →
-    404 (whatever `if_match` says); `if_match` not matching the etag → 412; invalid result → 400."""
-    given = check_patch(patch, product_uuid)
+    404 whatever the body or `if_match` say (a client re-creates the product on exactly this);
+    `if_match` not matching the etag → 412; an invalid body or result → 400."""
 
     async def work(uow: UnitOfWork) -> p.Product:
         stored = await library.load_one(uow.conn, actor.org, product_uuid)
@@ -288,6 +288,7 @@ async def update_product(
             raise product_not_found(product_uuid)
         if if_match is not None and not p.etag_matches(if_match, stored.etag):
             raise precondition_failed()
+        given = check_patch(patch, product_uuid)
         wanted = parse_product({**patch_document(request_document(stored), given), "uuid": product_uuid})
         return await save(uow, actor, stored, wanted)
 
