@@ -117,10 +117,12 @@ class _Reader:
         if value is None:
             self.fail(path, NOT_NULL)
             return None
+        if isinstance(value, float):  # from a Python caller; request bodies are parsed exactly
+            value = Decimal(repr(value))
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.fail(path, "must be an integer number of minor units")
             return None
-        if isinstance(value, Decimal) and value != value.to_integral_value():
+        if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
             self.fail(path, "must be an integer number of minor units, without a fraction")
             return None
         amount = int(value)
@@ -155,11 +157,11 @@ class _Reader:
     def vat(self, value: Any, path: str) -> Decimal | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
             self.fail(path, "must be a number from 0 to 100")
             return None
         try:
-            return parse_vat_percentage(value)
+            return parse_vat_percentage(repr(value) if isinstance(value, float) else value)
         except ValueError as exc:
             self.fail(path, str(exc))
             return None

@@ -144,6 +144,7 @@ async def import_rows(db: Database, org: str, rows: Iterable[ImportRow]) -> list
                 name = row.product_name or name
                 if variant is not None:
                     known.add(variant.uuid)
+                    owners[variant.uuid] = product_uuid  # a later row of the batch sees it taken
                     variants.append(variant)
             await products.save(uow, actor, before, merged_names(before, product_uuid, name, variants))
         return refused

@@ -122,8 +122,8 @@ async def rename_category(
             return stored
         at_ms = now_ms()
         renamed = p.CategoryRecord(stored.uuid, name, p.new_etag(), stored.created_ms, at_ms, actor.sub)
-        await categories.rename(uow.conn, actor.org, stored.uuid, name, renamed.etag, at_ms, actor.sub)
         await category_changed(uow, actor, stored.uuid, p.Category(stored.uuid, name), at_ms)
+        await categories.rename(uow.conn, actor.org, stored.uuid, name, renamed.etag, at_ms, actor.sub)
         return renamed
 
     return await locked_write(db, actor, work, claim)

@@ -185,8 +185,8 @@ async def _resolve_category(
         return p.Category(requested.uuid, requested.name)
     if requested.name is None or requested.name == stored.name:
         return p.Category(stored.uuid, stored.name)
-    await categories.rename(uow.conn, actor.org, stored.uuid, requested.name, p.new_etag(), at_ms, actor.sub)
     await category_changed(uow, actor, stored.uuid, p.Category(stored.uuid, requested.name), at_ms, {saving})
+    await categories.rename(uow.conn, actor.org, stored.uuid, requested.name, p.new_etag(), at_ms, actor.sub)
     return p.Category(stored.uuid, requested.name)
 
 
@@ -199,7 +199,8 @@ async def category_changed(
     skip: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """The products in a renamed (`now_as`) or deleted (None) category changed with it: each gets a
-    new etag and a `ProductUpdated` (integrations read `category.name` from the entity)."""
+    new etag and a `ProductUpdated` (integrations read `category.name` from the entity). Called
+    before the category's row changes, so that the old entities carry the old category."""
     affected = [u for u in await library.in_category(uow.conn, actor.org, category_uuid) if u not in skip]
     if not affected:
         return
