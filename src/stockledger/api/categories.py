@@ -49,7 +49,9 @@ async def list_categories_v2(request: Request, org: str, actor: Actor = Reader) 
     return json_response({"categories": [{"uuid": c.uuid, "name": c.name} for c in found]})
 
 
-@router.post(V2, status_code=201, responses=_CREATED, openapi_extra=body_of(CATEGORIES_SCHEMA))
+@router.post(
+    V2, status_code=201, response_class=Response, responses=_CREATED, openapi_extra=body_of(CATEGORIES_SCHEMA)
+)
 async def create_categories_v2(request: Request, org: str, actor: Actor = Writer) -> Response:
     """Create every listed category or none; a UUID or name in use → 400 "Category already exists"."""
     body = _object(await read_body(request))
@@ -58,7 +60,13 @@ async def create_categories_v2(request: Request, org: str, actor: Actor = Writer
     return Response(status_code=201)
 
 
-@router.patch(f"{V2}/{{uuid}}", status_code=204, responses=_NO_CONTENT, openapi_extra=body_of(RENAME_SCHEMA))
+@router.patch(
+    f"{V2}/{{uuid}}",
+    status_code=204,
+    response_class=Response,
+    responses=_NO_CONTENT,
+    openapi_extra=body_of(RENAME_SCHEMA),
+)
 async def rename_category(request: Request, org: str, uuid: str, actor: Actor = Writer) -> Response:
     """Rename the category (its products change with it); 400 name in use, 404 unknown."""
     category_uuid = path_uuid(uuid, "uuid")
@@ -69,7 +77,7 @@ async def rename_category(request: Request, org: str, uuid: str, actor: Actor = 
     return Response(status_code=204)
 
 
-@router.delete(f"{V2}/{{uuid}}", status_code=204, responses=_NO_CONTENT)
+@router.delete(f"{V2}/{{uuid}}", status_code=204, response_class=Response, responses=_NO_CONTENT)
 async def delete_category(request: Request, org: str, uuid: str, actor: Actor = Writer) -> Response:
     """Delete the category; its products are left without one. 404 unknown."""
     category_uuid = path_uuid(uuid, "uuid")
@@ -84,7 +92,9 @@ async def list_categories_v1(request: Request, org: str, actor: Actor = Reader) 
     return json_response([category_json(c) for c in found])
 
 
-@router.post(V1, status_code=201, responses=_CREATED, openapi_extra=body_of(CATEGORY_SCHEMA))
+@router.post(
+    V1, status_code=201, response_class=Response, responses=_CREATED, openapi_extra=body_of(CATEGORY_SCHEMA)
+)
 async def create_category_v1(request: Request, org: str, actor: Actor = Writer) -> Response:
     """The legacy create: one `{uuid, name}`."""
     new = categories.parse_new([_object(await read_body(request))], "")

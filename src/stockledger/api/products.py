@@ -47,9 +47,9 @@ BULK_DELETE_KEYS = "uuid"
 _ETAG = {"ETag": {"description": 'the product\'s etag, quoted: `"D3605CCA…"`', "schema": {"type": "string"}}}
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {
-        "description": "Created (headers Location and ETag). Body only with `returnEntity=true`.",
+        "description": "Created (headers Location and ETag). No body, unless `returnEntity=true`: "
+        "then the created product, as `GET …/products/{productUuid}` answers it.",
         "headers": {**_ETAG, "Location": {"schema": {"type": "string"}}},
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductOut"}}},
     }
 }
 _NO_CONTENT: dict[int | str, dict[str, Any]] = {204: {"description": "Done, no body"}}
@@ -148,6 +148,7 @@ async def count_products(request: Request, org: str, actor: Actor = Reader) -> R
 @router.post(
     PRODUCTS,
     status_code=201,
+    response_class=Response,
     responses=_CREATED,
     openapi_extra={
         **body_of(PRODUCT_SCHEMA),
@@ -191,6 +192,7 @@ def bulk_uuids(request: Request) -> list[str]:
 @router.delete(
     PRODUCTS,
     status_code=204,
+    response_class=Response,
     responses=_NO_CONTENT,
     openapi_extra={
         "parameters": [
@@ -268,7 +270,7 @@ async def get_product(request: Request, org: str, productUuid: str, actor: Actor
     return await _one(request, actor, productUuid)
 
 
-@router.delete(f"{PRODUCTS}/{{productUuid}}", status_code=204, responses=_NO_CONTENT)
+@router.delete(f"{PRODUCTS}/{{productUuid}}", status_code=204, response_class=Response, responses=_NO_CONTENT)
 async def delete_product(request: Request, org: str, productUuid: str, actor: Actor = Writer) -> Response:
     """Delete the product (its stock is untouched); missing → 404."""
     product_uuid = path_uuid(productUuid, "productUuid")
@@ -284,6 +286,7 @@ VARIANTS = f"{PRODUCTS}/{{productUuid}}/variants"
 @router.post(
     VARIANTS,
     status_code=201,
+    response_class=Response,
     responses={201: {"description": "Created, no body"}},
     openapi_extra=body_of(VARIANT_SCHEMA),
 )
@@ -298,6 +301,7 @@ async def add_variant(request: Request, org: str, productUuid: str, actor: Actor
 @router.put(
     f"{VARIANTS}/{{variantUuid}}",
     status_code=204,
+    response_class=Response,
     responses=_NO_CONTENT,
     openapi_extra=body_of(VARIANT_SCHEMA),
 )
@@ -313,7 +317,7 @@ async def update_variant(
     return Response(status_code=204)
 
 
-@router.delete(f"{VARIANTS}/{{variantUuid}}", status_code=204, responses=_NO_CONTENT)
+@router.delete(f"{VARIANTS}/{{variantUuid}}", status_code=204, response_class=Response, responses=_NO_CONTENT)
 async def delete_variant(
     request: Request, org: str, productUuid: str, variantUuid: str, actor: Actor = Writer
 ) -> Response:
