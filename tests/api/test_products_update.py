@@ -157,7 +157,7 @@ async def test_an_invalid_update_is_400_and_changes_nothing(
 ) -> None:
     entity = await create(api, product_body())
     variant = entity["variants"][0]["uuid"]
-    if "variants" in patch and patch["variants"]:
+    if patch.get("variants"):
         patch = {"variants": [{**patch["variants"][0], "uuid": variant}]}
     before = await library_digest(db, api.org)
     response = await api.put(v2(entity["uuid"]), json=patch)

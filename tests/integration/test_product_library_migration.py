@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 import pytest_asyncio
 from alembic import command
 from sqlalchemy import text
@@ -59,7 +58,8 @@ async def migrate_to(url: str, revision: str) -> None:
             await conn.run_sync(run)
             await conn.execute(
                 text(
-                    "INSERT INTO catalog_products (org_uuid, product_uuid, name, updated_ms) VALUES (:o, :p, :n, 1000)"
+                    "INSERT INTO catalog_products (org_uuid, product_uuid, name, updated_ms)"
+                    " VALUES (:o, :p, :n, 1000)"
                 ),
                 [{"o": ORG, "p": NAMED, "n": "Candle"}, {"o": ORG, "p": UNNAMED, "n": None}],
             )

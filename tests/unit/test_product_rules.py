@@ -298,5 +298,9 @@ def test_catalog_writes_keep_the_librarys_other_members() -> None:
 
 @pytest.mark.parametrize("amount", [float("inf"), float("nan"), 1.5])
 def test_python_floats_from_callers_are_checked_like_json_numbers(amount: float) -> None:
-    body = {"uuid": new(), "name": "x", "variants": [{"uuid": new(), "price": {"amount": amount, "currencyId": "SEK"}}]}
+    body = {
+        "uuid": new(),
+        "name": "x",
+        "variants": [{"uuid": new(), "price": {"amount": amount, "currencyId": "SEK"}}],
+    }
     assert violations(body) == ["variants[0].price.amount"]
