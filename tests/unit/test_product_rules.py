@@ -1,4 +1,4 @@
-"""Pure rules of the Product Library (domain/products.py, domain/product_input.py)."""
+"""Pure rules of the Product Library (domain/products.py, product_input.py, product_patch.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,8 @@ import pytest
 from stockledger.domain import products as p
 from stockledger.domain.catalog import CatalogVariant, merged_names, with_names
 from stockledger.domain.errors import ServiceError
-from stockledger.domain.product_input import (
-    check_patch,
-    merge_patch,
-    parse_product,
-    patch_document,
-    plain_json,
-    request_document,
-)
+from stockledger.domain.product_input import parse_product, plain_json
+from stockledger.domain.product_patch import check_patch, merge_patch, patch_document, request_document
 from stockledger.exact_json import loads_exact
 
 

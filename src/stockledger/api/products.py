@@ -33,7 +33,7 @@ from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.products import Product, entity_json, etag_matches
 from stockledger.exact_json import loads_exact
 from stockledger.plumbing import app_state, path_uuid
-from stockledger.service import products
+from stockledger.service import product_variants, products
 from stockledger.service.context import Actor
 
 router = APIRouter(route_class=ExactJSONRoute, responses=ERRORS, tags=["Product Library"])
@@ -294,7 +294,9 @@ async def add_variant(request: Request, org: str, productUuid: str, actor: Actor
     """Add a variant to the product (legacy); 404 product missing, 400 variant already there."""
     product_uuid = path_uuid(productUuid, "productUuid")
     body = await read_body(request)
-    await products.add_variant(app_state(request).db, actor, product_uuid, body, claim=claim_of(request))
+    await product_variants.add_variant(
+        app_state(request).db, actor, product_uuid, body, claim=claim_of(request)
+    )
     return Response(status_code=201)
 
 
@@ -313,7 +315,9 @@ async def update_variant(
     variant_uuid = path_uuid(variantUuid, "variantUuid")
     body = await read_body(request)
     db = app_state(request).db
-    await products.update_variant(db, actor, product_uuid, variant_uuid, body, claim=claim_of(request))
+    await product_variants.update_variant(
+        db, actor, product_uuid, variant_uuid, body, claim=claim_of(request)
+    )
     return Response(status_code=204)
 
 
@@ -325,5 +329,5 @@ async def delete_variant(
     product_uuid = path_uuid(productUuid, "productUuid")
     variant_uuid = path_uuid(variantUuid, "variantUuid")
     db = app_state(request).db
-    await products.delete_variant(db, actor, product_uuid, variant_uuid, claim=claim_of(request))
+    await product_variants.delete_variant(db, actor, product_uuid, variant_uuid, claim=claim_of(request))
     return Response(status_code=204)
