@@ -408,3 +408,15 @@ async def test_literal_segments_are_not_read_as_product_uuids(api: Api) -> None:
     assert isinstance((await api.get(f"{PRODUCTS}/v2")).json(), list)
     assert (await api.get(f"{PRODUCTS}/v2/count")).json() == {"productCount": 1}
     assert_error(await api.get(f"{PRODUCTS}/not-a-uuid"), 400, "VALIDATION_ERROR")
+
+
+async def test_options_aggregates_the_options_variants_use(api: Api) -> None:
+    await create(api, product_body())
+    await create(
+        api, simple_body(variants=[{"uuid": new_uuid(), "options": [{"name": "Colour", "value": "Red"}]}])
+    )
+    response = await api.get(f"{PRODUCTS}/options/")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"options": [{"name": "Size", "values": ["S", "M"]}, {"name": "Colour", "values": ["Red"]}]}
+    ]

@@ -97,6 +97,15 @@ class ProductCountOut(Wire):
     productCount: int
 
 
+class OptionValuesOut(Wire):
+    name: str
+    values: list[str]
+
+
+class VariantOptionsOut(Wire):
+    options: list[OptionValuesOut]
+
+
 class CategoryV2Out(Wire):
     uuid: str
     name: str

@@ -23,6 +23,7 @@ from stockledger.api.product_wire import (
     VARIANT_SCHEMA,
     ProductCountOut,
     ProductOut,
+    VariantOptionsOut,
     body_of,
 )
 from stockledger.api.responses import JSONResponse, SpooledResponse, json_response
@@ -140,6 +141,14 @@ async def list_products_v2(request: Request, org: str, actor: Actor = Reader) ->
 async def count_products(request: Request, org: str, actor: Actor = Reader) -> Response:
     """`{"productCount": n}`: an object (a client's setup hydrates an object, not an array)."""
     return json_response({"productCount": await products.count_products(app_state(request).db, actor)})
+
+
+@router.get(f"{PRODUCTS}/options", response_model=list[VariantOptionsOut])
+async def product_options(request: Request, org: str, actor: Actor = Reader) -> Response:
+    """The options the library's variants use, with their values (Zettle's OpenAPI shape: an array
+    holding one `{"options": [{"name", "values"}]}`)."""
+    found = await products.option_values(app_state(request).db, actor)
+    return json_response([{"options": [{"name": name, "values": values} for name, values in found.items()]}])
 
 
 # ---- create, bulk delete -------------------------------------------------------------------------

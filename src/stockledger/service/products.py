@@ -76,6 +76,20 @@ async def count_products(db: Database, actor: Actor) -> int:
     return await db.read(work)
 
 
+async def option_values(db: Database, actor: Actor) -> dict[str, list[str]]:
+    """The options the library's variants use: option name → its values, in order of first use."""
+
+    async def work(conn: Any) -> list[p.VariantOption]:
+        return await library.variant_options(conn, actor.org)
+
+    found: dict[str, list[str]] = {}
+    for option in await db.read(work):
+        values = found.setdefault(option.name, [])
+        if option.value not in values:
+            values.append(option.value)
+    return found
+
+
 @dataclass(frozen=True)
 class ProductPage:
     """One page of products (oldest first) and the cursor of the next page (None on the last)."""

@@ -186,25 +186,19 @@ async def _complete(conn: AsyncConnection, org: str, rows: Sequence[Row[Any]]) -
     return [_product(r, variants[r.product_uuid], names) for r in rows]
 
 
-async def load(
-    conn: AsyncConnection, org: str, product_uuids: Iterable[str], *, lock: bool = False
-) -> dict[str, p.Product]:
-    """The stored products among `product_uuids`, by UUID. `lock`: their rows stay locked until the
-    transaction ends (PostgreSQL; SQLite writers already hold the database)."""
+async def load(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> dict[str, p.Product]:
+    """The stored products among `product_uuids`, by UUID. Writers hold the organization's lock, so
+    what they load stays as it is until they commit."""
     wanted = sorted(set(product_uuids))
     rows: list[Row[Any]] = []
     for part in chunked(wanted):
         stmt = select(cp).where(cp.c.org_uuid == org, cp.c.product_uuid.in_(part))
-        if lock:
-            stmt = stmt.with_for_update()
         rows.extend((await conn.execute(stmt)).all())
     return {product.uuid: product for product in await _complete(conn, org, rows)}
 
 
-async def load_one(
-    conn: AsyncConnection, org: str, product_uuid: str, *, lock: bool = False
-) -> p.Product | None:
-    return (await load(conn, org, [product_uuid], lock=lock)).get(product_uuid)
+async def load_one(conn: AsyncConnection, org: str, product_uuid: str) -> p.Product | None:
+    return (await load(conn, org, [product_uuid])).get(product_uuid)
 
 
 async def page(conn: AsyncConnection, org: str, *, after: Position | None, limit: int) -> list[p.Product]:
@@ -318,3 +312,19 @@ async def restamp(
 async def exists(conn: AsyncConnection, org: str, product_uuid: str) -> bool:
     stmt = select(cp.c.product_uuid).where(cp.c.org_uuid == org, cp.c.product_uuid == product_uuid)
     return (await conn.scalar(stmt)) is not None
+
+
+async def variant_options(conn: AsyncConnection, org: str) -> list[p.VariantOption]:
+    """Every option of every variant of the organization, oldest product first."""
+    stmt = (
+        select(cv.c.options)
+        .select_from(
+            cv.join(cp, and_(cp.c.org_uuid == cv.c.org_uuid, cp.c.product_uuid == cv.c.product_uuid))
+        )
+        .where(cv.c.org_uuid == org, cv.c.options.is_not(None))
+        .order_by(cp.c.created_ms, cv.c.product_uuid, cv.c.position)
+    )
+    found: list[p.VariantOption] = []
+    for (text,) in (await conn.execute(stmt)).all():
+        found.extend(p.options_from_json(orjson.loads(text)) or ())
+    return found
