@@ -143,3 +143,14 @@ async def test_the_back_office_shows_library_products_by_name(api: Api, db: Data
     assert "Lantern" in page.text and "Small" in page.text and "TEE-S" in page.text
     variant_page = await api.client.get(f"/ui/variants/{entity['uuid']}/{variant['uuid']}")
     assert "Lantern" in variant_page.text and "7312345678901" in variant_page.text
+
+
+async def test_a_purchase_adds_no_variant_past_the_librarys_99(api: Api) -> None:
+    document = json.loads(FIXTURE_LINES[0])
+    product = document["products"][0]["productUuid"]
+    await create(
+        api, {"uuid": product, "name": "Full", "variants": [{"uuid": new_uuid()} for _ in range(99)]}
+    )
+    document["purchaseUuid"] = new_uuid()
+    assert (await api.post("/organizations/self/purchases", json=document)).status_code == 200
+    assert len((await api.get(f"{PRODUCTS}/{product}")).json()["variants"]) == 99

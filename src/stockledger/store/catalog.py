@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.catalog import CatalogProduct, CatalogVariant
-from stockledger.domain.products import MAX_BARCODE_CHARS, MAX_SKU_CHARS, new_etag
+from stockledger.domain.products import MAX_BARCODE_CHARS, MAX_SKU_CHARS, MAX_VARIANTS, new_etag
 from stockledger.store.sql import upsert
 from stockledger.store.tables import catalog_products, catalog_variants
 
@@ -96,7 +96,7 @@ async def learn(
     missing), its name when it has none, its variants (added when missing) and their empty name,
     SKU and barcode. Never overwrites: a purchase line carries the names of the moment of the sale,
     the library's own are the merchant's. A variant that belongs to another product is left alone,
-    as is a SKU or barcode longer than the library takes."""
+    as is a SKU or barcode longer than the library takes, or a 100th variant."""
     changed = await _ensure_product(conn, org, product_uuid, at_ms)
     if name is not None:
         named = await conn.execute(
@@ -119,11 +119,15 @@ async def learn(
             select(cv.c.product_uuid).where(cv.c.org_uuid == org, cv.c.variant_uuid == variant.uuid).limit(1)
         )
         if owner is None:
-            position = await conn.scalar(
-                select(func.coalesce(func.max(cv.c.position) + 1, 0)).where(
-                    cv.c.org_uuid == org, cv.c.product_uuid == product_uuid
+            count, position = (
+                await conn.execute(
+                    select(func.count(), func.coalesce(func.max(cv.c.position) + 1, 0)).where(
+                        cv.c.org_uuid == org, cv.c.product_uuid == product_uuid
+                    )
                 )
-            )
+            ).one()
+            if count >= MAX_VARIANTS:
+                continue
             await conn.execute(
                 cv.insert().values(
                     org_uuid=org,
