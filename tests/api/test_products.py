@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
 
+from stockledger.service import products
 from stockledger.store.db import Database
 from tests.api.product_helpers import (
     PRODUCTS,
@@ -334,8 +336,6 @@ async def test_an_empty_library_lists_an_empty_array_and_counts_zero(api: Api) -
 
 
 async def test_a_list_longer_than_one_read_page_is_whole_and_in_order(api: Api, db: Database) -> None:
-    from stockledger.service import products
-
     count = products.LIST_PAGE_SIZE + 7
     made = [simple_body(name=f"P{i:04}") for i in range(count)]
     for body in made:
@@ -420,3 +420,14 @@ async def test_options_aggregates_the_options_variants_use(api: Api) -> None:
     assert response.json() == [
         {"options": [{"name": "Size", "values": ["S", "M"]}, {"name": "Colour", "values": ["Red"]}]}
     ]
+
+
+async def test_concurrent_creates_of_one_uuid_or_one_variant_create_exactly_one(api: Api) -> None:
+    body = simple_body()
+    answers = await asyncio.gather(*(api.post(PRODUCTS, json=body) for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [201, 400, 400, 400]
+    shared = new_uuid()
+    bodies = [simple_body(variants=[{"uuid": shared}]) for _ in range(4)]
+    answers = await asyncio.gather(*(api.post(PRODUCTS, json=b) for b in bodies))
+    assert sorted(r.status_code for r in answers) == [201, 400, 400, 400]
+    assert (await api.get(f"{PRODUCTS}/v2/count")).json() == {"productCount": 2}
