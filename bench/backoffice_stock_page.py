@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.config import Settings
+from stockledger.domain.products import new_etag
 from stockledger.store import orgs, ui_queries
 from stockledger.store.catalog import sort_key
 from stockledger.store.db import Database
@@ -45,7 +46,8 @@ async def seed(db: Database, org: str) -> str:
         await conn.execute(
             catalog_products.insert(),
             [
-                {"org_uuid": org, "product_uuid": p, "name": f"Product {i:06d}", "updated_ms": 0}
+                {"org_uuid": org, "product_uuid": p, "name": f"Product {i:06d}", "updated_ms": 0,
+                 "created_ms": i, "etag": new_etag()}  # fmt: skip
                 for i, p in enumerate(product_ids)
             ],
         )
@@ -56,7 +58,7 @@ async def seed(db: Database, org: str) -> str:
                 rows.append({"org_uuid": org, "location_uuid": store, "product_uuid": p, "variant_uuid": v,
                              "units": (i * 7 + j) % 500 * 1000, "seq": 1, "updated_ms": 0})  # fmt: skip
                 names.append({"org_uuid": org, "product_uuid": p, "variant_uuid": v, "name": f"V{j}",
-                              "sku": f"SKU-{i:06d}-{j}", "barcode": None, "updated_ms": 0,
+                              "sku": f"SKU-{i:06d}-{j}", "barcode": None, "updated_ms": 0, "position": j,
                               "sort_key": sort_key(f"Product {i:06d}", f"V{j}")})  # fmt: skip
         for start in range(0, len(rows), 5000):
             await conn.execute(balances.insert(), rows[start : start + 5000])

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from stockledger import __version__, web
 from stockledger.api import (
     catalog,
+    categories,
     errors,
     extensions,
     images,
@@ -21,6 +22,7 @@ from stockledger.api import (
     ops,
     organization,
     purchase_reads,
+    products,
     purchases,
     subscriptions,
     taxes,
@@ -110,6 +112,8 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(purchases.router)
     app.include_router(low_stock.router)
     app.include_router(catalog.router)
+    app.include_router(products.router)
+    app.include_router(categories.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
     app.include_router(v3_inventories.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +47,7 @@ def read_rows(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:
             if isinstance(parsed, str):
                 skipped.append((reader.line_num, parsed))
             else:
-                rows.append(parsed)
+                rows.append(replace(parsed, line=reader.line_num))
     return rows, skipped
 
 
@@ -62,7 +63,7 @@ def import_csv(
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Merge names from a CSV file into the catalog (a blank cell keeps the stored value)."""
+    """Merge names from a CSV file into the Product Library (a blank cell keeps the stored value)."""
     org_id = canonical_uuid(org)
     if org_id is None:
         _fail(f"--org must be a UUID, got {org!r}.")
@@ -76,6 +77,7 @@ def import_csv(
         raise
     rows, skipped = read_rows(file)
     console = Console(stderr=True)
+    refused: list[tuple[ImportRow, str]] = []
 
     async def run() -> None:
         url = settings.effective_database_url()
@@ -93,12 +95,15 @@ def import_csv(
                 task = progress.add_task("import", total=len(rows))
                 for start in range(0, len(rows), BATCH_ROWS):
                     batch = rows[start : start + BATCH_ROWS]
-                    await import_rows(db, org_id, batch)
+                    refused.extend(await import_rows(db, org_id, batch))
                     progress.advance(task, len(batch))
         finally:
             await db.dispose()
 
     asyncio.run(run())
+    skipped = sorted(skipped + [(row.line, reason) for row, reason in refused])
+    refused_rows = {id(row) for row, _ in refused}
+    rows = [r for r in rows if id(r) not in refused_rows]
     products = len({r.product_uuid for r in rows})
     variants = len({(r.product_uuid, r.variant.uuid) for r in rows if r.variant is not None})
     typer.echo(

@@ -107,8 +107,9 @@ def leaks(response: Any, victim: dict[str, str]) -> bool:
 
 @pytest.fixture
 async def victim(api: Api, db: Database) -> dict[str, str]:
-    """Organization A with data behind every family of routes: a balance, a catalog name, a
-    low-stock rule, settings, a webhook subscription and an event in its outbox."""
+    """Organization A with data behind every family of routes: a balance, a library product (by the
+    catalog) and category, a low-stock rule, settings, a webhook subscription and an event in its
+    outbox."""
     locs = await api.locations()
     product, variant = new_uuid(), new_uuid()
     await api.track(product)
@@ -116,6 +117,8 @@ async def victim(api: Api, db: Database) -> dict[str, str]:
     marker = f"victim-{new_uuid()}"
     catalog = {"name": marker, "variants": [{"uuid": variant, "name": marker, "sku": marker}]}
     assert (await api.put(f"/organizations/self/catalog/products/{product}", json=catalog)).status_code == 200
+    category = {"categories": [{"uuid": new_uuid(), "name": marker}]}  # the library's other table
+    assert (await api.post("/organizations/self/categories/v2", json=category)).status_code == 201
     rule = {"productUuid": product, "variantUuid": variant, "lowStockLevel": "3", "lowStockAlert": True}
     assert (await api.put(f"/custom-low-stock/locations/{locs['STORE']}", json=rule)).status_code < 300
     settings = {"allowNegativeStock": False}
@@ -263,6 +266,9 @@ async def test_the_generated_checks_reach_every_family_of_routes(api: Api) -> No
         "/organizations/{org}/settings",
         "/organizations/{org}/purchases",
         "/organizations/{org}/catalog/products/{productUuid}",
+        "/organizations/{org}/products",
+        "/organizations/{org}/products/v2/{productUuid}",
+        "/organizations/{org}/categories/v2/{uuid}",
         "/organizations/{org}/subscriptions",
         "/organizations/{org}/subscriptions/{uuid}/deliveries/{messageUuid}/redeliver",
         "/custom-low-stock/locations/{locationUuid}",

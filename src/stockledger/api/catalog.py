@@ -1,4 +1,7 @@
-"""Catalog names (Extension): PUT and GET /organizations/{org}/catalog/products/{productUuid}."""
+"""Catalog names (Extension): PUT and GET /organizations/{org}/catalog/products/{productUuid}.
+
+A view of the Product Library: the entry is the library product of that UUID (its name, and its
+variants' names, SKUs and barcodes); a PUT writes the library product (with its events)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from stockledger.api.idempotency import claim_of
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, NO_NUL, Uuid, Wire
+from stockledger.domain import products
 from stockledger.domain.catalog import CatalogProduct, CatalogVariant
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.plumbing import app_state, path_uuid
@@ -27,19 +31,26 @@ Name = Annotated[
 OptionalText = (
     Annotated[str, StringConstraints(strip_whitespace=True, max_length=catalog.MAX_TEXT_LEN), NO_NUL] | None
 )
-MAX_VARIANTS = 1000  # a product with more variants than this is a data error, not a catalog
+# The library's limits: the entry is a library product.
+Sku = (
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=products.MAX_SKU_CHARS), NO_NUL] | None
+)
+Barcode = (
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=products.MAX_BARCODE_CHARS), NO_NUL]
+    | None
+)
 
 
 class CatalogVariantIn(Wire):
     uuid: Uuid
     name: OptionalText = None
-    sku: OptionalText = None
-    barcode: OptionalText = None
+    sku: Sku = None
+    barcode: Barcode = None
 
 
 class CatalogProductIn(Wire):
     name: Name
-    variants: list[CatalogVariantIn] = Field(default_factory=list, max_length=MAX_VARIANTS)
+    variants: list[CatalogVariantIn] = Field(default_factory=list, max_length=products.MAX_VARIANTS)
 
 
 class CatalogVariantOut(Wire):
@@ -73,7 +84,8 @@ def _out(entry: CatalogProduct) -> dict[str, Any]:
 async def put_catalog_product(
     request: Request, org: str, productUuid: str, body: CatalogProductIn, actor: Actor = Writer
 ) -> Response:
-    """Store the names of a product and its variants (replaces the stored entry)."""
+    """Store the names of a product and its variants (replaces the stored entry; the library
+    product's other members are kept)."""
     product = path_uuid(productUuid, "productUuid")
     seen: set[str] = set()
     for i, variant in enumerate(body.variants):

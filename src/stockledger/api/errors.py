@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from stockledger.api.responses import error_body, error_response, json_response
-from stockledger.domain.errors import ServiceError, Violation, validation_error
+from stockledger.domain.errors import PreconditionFailed, ServiceError, Violation, validation_error
 
 log = logging.getLogger("stockledger.api")
 
@@ -74,6 +74,12 @@ async def _service_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _precondition_failed(_request: Request, exc: Exception) -> Response:
+    """412 is sent without a body (Zettle's OpenAPI; no client reads one)."""
+    assert isinstance(exc, PreconditionFailed)
+    return Response(status_code=412)
+
+
 async def _request_validation(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     violations = violations_from(list(exc.errors())) or [Violation("", "invalid request")]
@@ -102,6 +108,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(PreconditionFailed, _precondition_failed)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

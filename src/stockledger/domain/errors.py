@@ -57,3 +57,13 @@ def unauthenticated(message: str = "Missing or invalid access token") -> Service
 def access_token_expired(message: str = "The access token has expired") -> ServiceError:
     """An expired but otherwise valid token: clients re-authenticate on exactly this errorType."""
     return ServiceError(message, 401, "ACCESS_TOKEN_EXPIRED", headers={"WWW-Authenticate": "Bearer"})
+
+
+class PreconditionFailed(ServiceError):
+    """An `If-Match` that names another version: answered 412 without a body (the API's handler)."""
+
+
+def precondition_failed(
+    message: str = "The entity has changed (If-Match does not match its etag)",
+) -> ServiceError:
+    return PreconditionFailed(message, 412, "PRECONDITION_FAILED")

@@ -26,10 +26,10 @@ EVENT_SCOPES: dict[str, str | None] = {
     "InventoryTrackingStopped": "READ:PRODUCT",
     "InventoryLowStock": "READ:PRODUCT",  # Extension, emitted by this service
     "PurchaseCreated": "READ:PURCHASE",
-    # Zettle defines these; this service accepts subscriptions to them and never emits them.
-    "ProductCreated": "READ:PRODUCT",
+    "ProductCreated": "READ:PRODUCT",  # the Product Library's writes (service/products.py)
     "ProductUpdated": "READ:PRODUCT",
     "ProductDeleted": "READ:PRODUCT",
+    # Zettle defines these; this service accepts subscriptions to them and never emits them.
     "OrganizationUpdated": None,
     "ApplicationConnectionRemoved": None,
     "PersonalAssertionDeleted": None,

@@ -1,4 +1,6 @@
-"""Catalog use cases: storing names by API or CSV import, and learning them from purchase documents."""
+"""The catalog extension and the CSV import: names, SKUs and barcodes of Product Library products,
+written through the library (service/products.py, with its events) — and names learnt from purchase
+documents, which only fill in what the library does not know (store/catalog.learn)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.catalog import CatalogProduct, CatalogVariant
+from stockledger.domain.catalog import CatalogProduct, CatalogVariant, catalog_view, merged_names, with_names
 from stockledger.domain.errors import not_found
 from stockledger.domain.ids import canonical_uuid
+from stockledger.domain.products import MAX_BARCODE_CHARS, MAX_SKU_CHARS, MAX_VARIANTS
 from stockledger.domain.text import without_nul
+from stockledger.service import products
 from stockledger.service.context import Actor
-from stockledger.store import catalog
+from stockledger.store import catalog, library
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
-from stockledger.store.unit_of_work import WriteClaim
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
-MAX_TEXT_LEN = 255  # the width of the name, sku and barcode columns
+MAX_TEXT_LEN = 255  # names of the catalog's own contract (the library takes 256)
+IMPORT_USER_TYPE = "SYSTEM"
 
 
 async def put_product(
@@ -29,25 +34,19 @@ async def put_product(
     variants: list[CatalogVariant],
     claim: WriteClaim | None = None,
 ) -> CatalogProduct:
-    """Store the product's name and exactly these variants; answers the stored entry."""
-
-    async def work(conn: AsyncConnection) -> CatalogProduct:
-        await catalog.replace_product(conn, actor.org, product_uuid, name, variants, now_ms())
-        stored = await catalog.get_product(conn, actor.org, product_uuid)
-        assert stored is not None
-        return stored
-
-    return await db.write(work, claim=claim)
+    """The product's name and exactly these variants (created in the library when missing; its other
+    members kept); answers the stored entry."""
+    stored = await products.change_product(
+        db, actor, product_uuid, lambda found: with_names(found, product_uuid, name, variants), claim=claim
+    )
+    return catalog_view(stored)
 
 
 async def get_product(db: Database, actor: Actor, product_uuid: str) -> CatalogProduct:
-    async def work(conn: AsyncConnection) -> CatalogProduct | None:
-        return await catalog.get_product(conn, actor.org, product_uuid)
-
-    found = await db.read(work)
+    found = await products.find_product(db, actor, product_uuid)
     if found is None:
         raise not_found(f"No catalog entry for product {product_uuid}")
-    return found
+    return catalog_view(found)
 
 
 def _text(value: Any) -> str | None:
@@ -60,10 +59,11 @@ def _text(value: Any) -> str | None:
 
 
 async def remember_from_purchase(conn: AsyncConnection, org: str, document: Mapping[str, Any]) -> int:
-    """Fill names from a Zettle purchase document's lines in the caller's transaction.
+    """Fill in names from a Zettle purchase document's lines in the caller's transaction.
 
-    Lines without valid product and variant UUIDs are ignored; a line never erases a stored name
-    (blank fields leave it as it is). Returns the number of lines used.
+    Lines without valid product and variant UUIDs are ignored; a line never replaces what the
+    library knows (store/catalog.learn). No event: the purchase's own events tell what happened.
+    Returns the number of lines used.
     """
     lines = document.get("products")
     if not isinstance(lines, list):
@@ -77,9 +77,8 @@ async def remember_from_purchase(conn: AsyncConnection, org: str, document: Mapp
         variant = canonical_uuid(line.get("variantUuid"))
         if product is None or variant is None:
             continue
-        await catalog.merge_product(conn, org, product, _text(line.get("name")), at_ms)
         variant_entry = CatalogVariant(variant, _text(line.get("variantName")), _text(line.get("sku")))
-        await catalog.merge_variants(conn, org, product, [variant_entry], at_ms)
+        await catalog.learn(conn, org, product, _text(line.get("name")), [variant_entry], at_ms)
         used += 1
     return used
 
@@ -91,6 +90,7 @@ class ImportRow:
     product_uuid: str
     product_name: str | None
     variant: CatalogVariant | None
+    line: int = 0  # in the file, for reports
 
 
 def parse_import_row(row: Mapping[str, str | None]) -> ImportRow | str:
@@ -104,21 +104,49 @@ def parse_import_row(row: Mapping[str, str | None]) -> ImportRow | str:
         variant_uuid = canonical_uuid(raw_variant)
         if variant_uuid is None:
             return "variantUuid is not a UUID"
-        variant = CatalogVariant(
-            variant_uuid, _text(row.get("variantName")), _text(row.get("sku")), _text(row.get("barcode"))
-        )
+        sku, barcode = _text(row.get("sku")), _text(row.get("barcode"))
+        if sku is not None and len(sku) > MAX_SKU_CHARS:
+            return f"sku is longer than {MAX_SKU_CHARS} characters"
+        if barcode is not None and len(barcode) > MAX_BARCODE_CHARS:
+            return f"barcode is longer than {MAX_BARCODE_CHARS} characters"
+        variant = CatalogVariant(variant_uuid, _text(row.get("variantName")), sku, barcode)
     return ImportRow(product, _text(row.get("productName")), variant)
 
 
-async def import_rows(db: Database, org: str, rows: Iterable[ImportRow]) -> None:
-    """Merge one batch of rows in one transaction (a stored name is replaced, never erased)."""
+async def import_rows(db: Database, org: str, rows: Iterable[ImportRow]) -> list[tuple[ImportRow, str]]:
+    """Merge one batch of rows into the library in one transaction (a stored name is replaced, never
+    erased), with one `ProductCreated` or `ProductUpdated` per product that changed. Returns the
+    rows refused, with the reason: a variant of another product, or one past a product's 99."""
     batch = list(rows)
+    actor = Actor(org, org, user_type=IMPORT_USER_TYPE)  # no user: the organization made the change
+    by_product: dict[str, list[ImportRow]] = {}
+    for row in batch:
+        by_product.setdefault(row.product_uuid, []).append(row)
 
-    async def work(conn: AsyncConnection) -> None:
-        at_ms = now_ms()
-        for row in batch:
-            await catalog.merge_product(conn, org, row.product_uuid, row.product_name, at_ms)
-            if row.variant is not None:
-                await catalog.merge_variants(conn, org, row.product_uuid, [row.variant], at_ms)
+    async def work(uow: UnitOfWork) -> list[tuple[ImportRow, str]]:
+        stored = await library.load(uow.conn, org, by_product)
+        wanted_variants = [r.variant.uuid for r in batch if r.variant is not None]
+        owners = await library.variant_owners(uow.conn, org, wanted_variants)
+        refused: list[tuple[ImportRow, str]] = []
+        for product_uuid, product_rows in by_product.items():
+            before = stored.get(product_uuid)
+            known = {v.uuid for v in before.variants} if before else set()
+            name: str | None = None
+            variants: list[CatalogVariant] = []
+            for row in product_rows:
+                variant = row.variant
+                if variant is not None and owners.get(variant.uuid, product_uuid) != product_uuid:
+                    refused.append((row, "variantUuid belongs to another product"))
+                    continue
+                if variant is not None and variant.uuid not in known and len(known) >= MAX_VARIANTS:
+                    refused.append((row, f"the product has {MAX_VARIANTS} variants already"))
+                    continue
+                name = row.product_name or name
+                if variant is not None:
+                    known.add(variant.uuid)
+                    owners[variant.uuid] = product_uuid  # a later row of the batch sees it taken
+                    variants.append(variant)
+            await products.save(uow, actor, before, merged_names(before, product_uuid, name, variants))
+        return refused
 
-    await db.write(work)
+    return await products.locked_write(db, actor, work, None)

@@ -200,16 +200,42 @@ low_stock_levels = Table(
     ),
 )
 
-# ---- catalog (back office names; Extension) --------------------------------------------------
-# Names are optional decoration: balances never depend on them, pages fall back to UUIDs.
+# ---- the Product Library (product-library-api §2) ------------------------------------------
+# The tables began as the back office's catalog of names (hence their names) and grew into the
+# library's products and variants: one model that the library API, the catalog extension, the CSV
+# import, names learnt from purchases and the back office all read and write. Balances never depend
+# on them (spec §8 Q12): tracking and stock work for products the library does not hold.
+# Nested members (presentation, options, online, metadata, …) are JSON text: they are only ever read
+# and written whole, with their product.
 
 catalog_products = Table(
     "catalog_products",
     metadata,
     Column("org_uuid", String(UUID_LEN), primary_key=True),
     Column("product_uuid", String(UUID_LEN), primary_key=True),
-    Column("name", String(255), nullable=True),
+    Column("name", String(256), nullable=True),  # NULL: known only by UUID (a purchase line without one)
     Column("updated_ms", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("etag", String(32), nullable=False),  # changes on every write (spec §1.5)
+    Column("created_by", String(255), nullable=True),
+    Column("updated_by", String(255), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("category_uuid", String(UUID_LEN), nullable=True),  # → product_categories
+    Column("legacy_categories", Text, nullable=True),  # JSON array of strings (`categories`)
+    Column("image_lookup_keys", Text, nullable=True),  # JSON array of strings
+    Column("presentation", Text, nullable=True),  # JSON object
+    Column("option_definitions", Text, nullable=True),  # JSON: `variantOptionDefinitions.definitions`
+    Column("external_reference", String(128), nullable=True),
+    Column("unit_name", String(32), nullable=True),
+    Column("vat_percentage", String(16), nullable=True),  # a decimal in plain notation, e.g. "12.5"
+    Column("tax_exempt", Boolean, nullable=False, server_default=text("false")),
+    Column("tax_rates", Text, nullable=True),  # JSON array of tax-rate UUIDs
+    Column("tax_code", String(255), nullable=True),
+    Column("online", Text, nullable=True),  # JSON object, as written
+    Column("product_metadata", Text, nullable=True),  # JSON object `metadata`, as written
+    # The library lists products oldest first, a page at a time along this index.
+    Index("ix_catalog_products_org_created", "org_uuid", "created_ms", "product_uuid"),
+    Index("ix_catalog_products_org_category", "org_uuid", "category_uuid"),
 )
 
 catalog_variants = Table(
@@ -218,15 +244,40 @@ catalog_variants = Table(
     Column("org_uuid", String(UUID_LEN), primary_key=True),
     Column("product_uuid", String(UUID_LEN), primary_key=True),
     Column("variant_uuid", String(UUID_LEN), primary_key=True),
-    Column("name", String(255), nullable=True),
+    Column("name", String(256), nullable=True),
     Column("sku", String(255), nullable=True),
     Column("barcode", String(255), nullable=True),
     # casefold(product name) + U+001F + casefold(variant name); NULL while the product has no name.
     # The stock page walks this index in order (keyset paging), so it stays fast at any size.
     Column("sort_key", String(520), nullable=True),
     Column("updated_ms", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False, server_default=text("0")),  # order within the product
+    Column("description", Text, nullable=True),
+    Column("unit_name", String(32), nullable=True),
+    Column("price_amount", BigInteger, nullable=True),  # minor units
+    Column("price_currency", String(3), nullable=True),
+    Column("cost_price_amount", BigInteger, nullable=True),
+    Column("cost_price_currency", String(3), nullable=True),
+    Column("options", Text, nullable=True),  # JSON array of {name, value}
+    Column("presentation", Text, nullable=True),  # JSON object
     Index("ix_catalog_variants_org_sku", "org_uuid", "sku"),
     Index("ix_catalog_variants_org_sort", "org_uuid", "sort_key", "product_uuid", "variant_uuid"),
+    # A variant UUID names one variant of the organization (the Inventory API keys stock by it).
+    Index("ix_catalog_variants_org_variant", "org_uuid", "variant_uuid"),
+    Index("ix_catalog_variants_org_barcode", "org_uuid", "barcode"),
+)
+
+# Categories of the library (§3.9); products name at most one.
+product_categories = Table(
+    "product_categories",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("uuid", String(UUID_LEN), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("etag", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("updated_by", String(255), nullable=True),
 )
 
 # The back office pages a store's stock by balance (keyset on units, then the key); this index serves it.
