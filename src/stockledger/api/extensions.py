@@ -175,6 +175,7 @@ def _history_body(page: history.HistoryPage) -> dict[str, object]:
                 "externalUuid": m.external_uuid,
                 "source": m.source,
                 "actor": m.actor,
+                "actorName": page.actor_names.get(m.actor) if m.actor else None,
                 "created": iso_ms(m.created_ms),
             }
             for m in page.movements
