@@ -299,7 +299,8 @@ def startup_message(settings: Settings) -> str:
             f" database: {places['database']}",
             f"  API               {places['api']}  (Zettle Inventory API; v3 under {places['api_v3']})",
             f"  API documentation {places['swagger']}",
-            f"  Back office       {places['back_office']}  (sign in with an API key)",
+            f"  Back office       {places['back_office']}  (sign in with e-mail and password)",
+            "  Back-office user  stockledger user create --org <organization UUID> --email … --name …",
             "  An API key        stockledger apikey create --org <organization UUID>",
             "  An access token   stockledger token --org <organization UUID>",
         ]
