@@ -73,6 +73,8 @@ class MovementOut(Wire):
     externalUuid: str | None
     source: str
     actor: str | None
+    # The name of the person behind a PERSON:<account> actor (a back-office user), else null.
+    actorName: str | None
     created: str
 
 

@@ -38,7 +38,8 @@ def verify_password(stored_hash: str | None, password: str) -> Verdict:
     """Whether `password` matches `stored_hash`; with None (no such account) a dummy hash of the
     same parameters is checked instead, so an unknown account costs what a wrong password costs."""
     hasher = HASHER
-    target = stored_hash if stored_hash is not None else _dummy_hash(hasher)
+    dummy = _dummy_hash(hasher)  # made by the first check of either kind, so neither pays it alone
+    target = stored_hash if stored_hash is not None else dummy
     with _slots:
         try:
             hasher.verify(target, password)
