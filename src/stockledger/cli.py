@@ -1,4 +1,5 @@
-"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog, org."""
+"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog, org,
+user."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from stockledger import __version__
 from stockledger.cli_catalog import catalog_app
 from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.cli_org import org_app
+from stockledger.cli_users import user_app
 from stockledger.config import ConfigError, Settings
 from stockledger.config_check import (
     check_settings,
@@ -71,6 +73,7 @@ purchases_app = typer.Typer(
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
 
 
 def _print_version(value: bool) -> None:
@@ -296,7 +299,8 @@ def startup_message(settings: Settings) -> str:
             f" database: {places['database']}",
             f"  API               {places['api']}  (Zettle Inventory API; v3 under {places['api_v3']})",
             f"  API documentation {places['swagger']}",
-            f"  Back office       {places['back_office']}  (sign in with an API key)",
+            f"  Back office       {places['back_office']}  (sign in with e-mail and password)",
+            "  Back-office user  stockledger user create --org <organization UUID> --email … --name …",
             "  An API key        stockledger apikey create --org <organization UUID>",
             "  An access token   stockledger token --org <organization UUID>",
         ]

@@ -114,6 +114,7 @@ def test_startup_message_at_a_terminal_says_where_everything_is_and_how_to_get_i
         "http://127.0.0.1:8123/v3",
         "stockledger apikey create --org",
         "stockledger token --org",
+        "stockledger user create --org",
     ):
         assert where in message, where
 
