@@ -22,6 +22,7 @@ from stockledger.api import (
     purchases,
     subscriptions,
     token,
+    v3_stock,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(catalog.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
+    app.include_router(v3_stock.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )

@@ -35,7 +35,7 @@ PUBLIC_PREFIXES = (
     "/webhooks/zettle",
 )
 # Writes by verb that are reads by meaning (spec §5: "a read, despite the verb").
-READS_BY_POST = {"/organizations/{org}/inventory/products"}
+READS_BY_POST = {"/organizations/{org}/inventory/products", "/v3/stock/{inventoryUuid}/products"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
 # Subscriptions are managed with the READ scope of their events (spec §7), so there the refusal is
 # checked with a token that has no scope at all.

@@ -1,0 +1,150 @@
+"""Reading stock the Inventory API v3 way (v3 contract §5, §6): stock rows of one inventory or of every
+STORE, in keyset pages with an opaque cursor, and the rows of chosen products.
+
+The same balances and low-stock settings the old API reads: an inventory is a location. Rows come in
+(inventory, product, variant) order; a cursor holds the last key a page returned, so following the
+pages returns every row that exists throughout exactly once, whatever is written in between (a row
+created behind the cursor is not seen by this pass, one created ahead of it is). Each page is one
+short read transaction walking the balances' primary key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockledger.domain.errors import Violation, not_found, not_tracked, validation_error
+from stockledger.domain.locations import Location, LocationType
+from stockledger.domain.stock_rows import StockRow, stock_row
+from stockledger.service import cursors, organizations
+from stockledger.service.context import Actor
+from stockledger.store import locations, products, stock_rows
+from stockledger.store.db import Database
+from stockledger.store.stock_rows import StockRecord
+
+
+@dataclass(frozen=True)
+class StockPage:
+    rows: list[StockRow]
+    next_cursor: str | None  # None on the last page
+
+
+def _row(inventory_uuid: str, record: StockRecord, default_units: int) -> StockRow:
+    setting = None
+    if record.alert is not None:
+        assert record.setting_updated_ms is not None
+        setting = (record.level_units, bool(record.alert), int(record.setting_updated_ms))
+    return stock_row(
+        inventory_uuid,
+        record.product_uuid,
+        record.variant_uuid,
+        record.units,
+        record.updated_ms,
+        setting,
+        default_units,
+    )
+
+
+def _position(cursor: str | None, check: str, size: int) -> list[str] | None:
+    if cursor is None:
+        return None
+    position = cursors.decode(cursor, check, size=size)
+    if not all(isinstance(part, str) for part in position):
+        raise validation_error([Violation("cursor", "is not a valid cursor")])
+    return [str(part) for part in position]
+
+
+async def _inventory(conn: AsyncConnection, org: str, inventory_uuid: str) -> Location:
+    found = await locations.by_uuid(conn, org, inventory_uuid)
+    if found is None:
+        raise not_found(f"Inventory {inventory_uuid} not found")
+    return found
+
+
+async def inventory_page(
+    db: Database, actor: Actor, inventory_uuid: str, *, limit: int, cursor: str | None, default_units: int
+) -> StockPage:
+    """A page of one inventory's rows (any type); unknown inventory → 404; a cursor of another list → 400."""
+    check = cursors.filters_check("v3-stock", inventory_uuid)
+    position = _position(cursor, check, 2)
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[StockRecord]:
+        location = await _inventory(conn, actor.org, inventory_uuid)
+        after = (position[0], position[1]) if position else None
+        return await stock_rows.page(conn, actor.org, location.uuid, after=after, limit=limit + 1)
+
+    found = await db.read(work)
+    rows = [_row(inventory_uuid, r, default_units) for r in found[:limit]]
+    next_cursor = None
+    if len(found) > limit:
+        next_cursor = cursors.encode([rows[-1].product_uuid, rows[-1].variant_uuid], check)
+    return StockPage(rows, next_cursor)
+
+
+async def stores_page(
+    db: Database, actor: Actor, *, limit: int, cursor: str | None, default_units: int
+) -> StockPage:
+    """A page of the rows of every STORE inventory, ordered by inventory UUID, then product, variant.
+
+    A page that ends one store's rows continues with the next store's in the same read; there are
+    few stores, so that is rarely more than two statements."""
+    check = cursors.filters_check("v3-stock", LocationType.STORE.value)
+    position = _position(cursor, check, 3)
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[tuple[str, StockRecord]]:
+        all_locations = await locations.list_all(conn, actor.org)
+        stores = sorted(loc.uuid for loc in all_locations if loc.type == LocationType.STORE.value)
+        found: list[tuple[str, StockRecord]] = []
+        for store in stores:
+            if position is not None and store < position[0]:
+                continue
+            after = (position[1], position[2]) if position is not None and store == position[0] else None
+            wanted = limit + 1 - len(found)
+            records = await stock_rows.page(conn, actor.org, store, after=after, limit=wanted)
+            found.extend((store, record) for record in records)
+            if len(found) > limit:
+                break
+        return found
+
+    found = await db.read(work)
+    rows = [_row(store, record, default_units) for store, record in found[:limit]]
+    next_cursor = None
+    if len(found) > limit:
+        last = rows[-1]
+        next_cursor = cursors.encode([last.inventory_uuid, last.product_uuid, last.variant_uuid], check)
+    return StockPage(rows, next_cursor)
+
+
+async def product_rows(
+    db: Database, actor: Actor, inventory_uuid: str, product_uuid: str, *, default_units: int
+) -> list[StockRow]:
+    """Every row of one tracked product in one inventory (any type); unknown inventory → 404;
+    untracked product → 400 PRODUCT_NOT_TRACKED."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[StockRecord]:
+        location = await _inventory(conn, actor.org, inventory_uuid)
+        if not await products.tracked_among(conn, actor.org, [product_uuid]):
+            raise not_tracked(product_uuid)
+        return await stock_rows.of_products(conn, actor.org, location.uuid, [product_uuid])
+
+    return [_row(inventory_uuid, r, default_units) for r in await db.read(work)]
+
+
+async def products_rows(
+    db: Database, actor: Actor, inventory_uuid: str, product_uuids: list[str], *, default_units: int
+) -> list[StockRow]:
+    """The rows of several products in one inventory, by product then variant; untracked products
+    (and products without rows) are simply absent; unknown inventory → 404."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[StockRecord]:
+        location = await _inventory(conn, actor.org, inventory_uuid)
+        if not product_uuids:
+            return []
+        return await stock_rows.of_products(conn, actor.org, location.uuid, product_uuids)
+
+    return [_row(inventory_uuid, r, default_units) for r in await db.read(work)]
