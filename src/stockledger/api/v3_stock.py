@@ -21,7 +21,7 @@ from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import SCALE, format_units
-from stockledger.domain.stock_rows import StockRow
+from stockledger.domain.stock_rows import StockRecord, checksum, shown_setting
 from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import v3_stock
 from stockledger.service.context import Actor
@@ -104,18 +104,26 @@ def iso_ms(ms: int) -> str:
     return f"{_second(ms // 1000)}{ms % 1000:03d}Z"
 
 
-def stock_row(org: str, row: StockRow) -> dict[str, Any]:
+def stock_row(org: str, inventory_uuid: str, record: StockRecord, default_units: int) -> dict[str, Any]:
+    """The JSON object of one row (`default_units`: the level an alert without its own shows)."""
+    level, alert, updated_ms = shown_setting(record, default_units)
+    product, variant, units = record.product_uuid, record.variant_uuid, record.units
     return {
         "organizationUuid": org,
-        "inventoryUuid": row.inventory_uuid,
-        "productUuid": row.product_uuid,
-        "variantUuid": row.variant_uuid,
-        "balance": json_number(row.units),
-        "lowStockLevel": None if row.level_units is None else json_number(row.level_units),
-        "lowStockAlert": row.alert,
-        "updated": iso_ms(row.updated_ms),
-        "checksum": row.checksum,
+        "inventoryUuid": inventory_uuid,
+        "productUuid": product,
+        "variantUuid": variant,
+        "balance": json_number(units),
+        "lowStockLevel": None if level is None else json_number(level),
+        "lowStockAlert": alert,
+        "updated": f"{_second(updated_ms // 1000)}{updated_ms % 1000:03d}Z",  # iso_ms, inlined: once per row
+        "checksum": checksum(inventory_uuid, product, variant, units, level, alert),
     }
+
+
+def stock_rows(request: Request, org: str, rows: list[v3_stock.InventoryRecord]) -> list[dict[str, Any]]:
+    default_units = app_state(request).default_low_stock_units
+    return [stock_row(org, inventory, record, default_units) for inventory, record in rows]
 
 
 def product_uuids_of(body: Any) -> list[str]:
@@ -153,10 +161,8 @@ async def all_stores(
     """Rows of every STORE inventory, by inventory, product and variant; `Link` when more follow."""
     size = page_limit(limit)
     state = app_state(request)
-    page = await v3_stock.stores_page(
-        state.db, actor, limit=size, cursor=cursor or None, default_units=state.default_low_stock_units
-    )
-    return page_response(request, [stock_row(actor.org, r) for r in page.rows], page.next_cursor, size)
+    page = await v3_stock.stores_page(state.db, actor, limit=size, cursor=cursor or None)
+    return page_response(request, stock_rows(request, actor.org, page.rows), page.next_cursor, size)
 
 
 @router.get("/v3/stock/{inventoryUuid}", response_model=list[StockRowOut])
@@ -177,9 +183,8 @@ async def one_inventory(
         inventory,
         limit=size,
         cursor=cursor or None,
-        default_units=state.default_low_stock_units,
     )
-    return page_response(request, [stock_row(actor.org, r) for r in page.rows], page.next_cursor, size)
+    return page_response(request, stock_rows(request, actor.org, page.rows), page.next_cursor, size)
 
 
 @router.get("/v3/stock/{inventoryUuid}/products/{productUuid}", response_model=list[StockRowOut])
@@ -190,10 +195,8 @@ async def one_product(
     inventory = path_uuid(inventoryUuid, "inventoryUuid")
     product = path_uuid(productUuid, "productUuid")
     state = app_state(request)
-    rows = await v3_stock.product_rows(
-        state.db, actor, inventory, product, default_units=state.default_low_stock_units
-    )
-    return json_response([stock_row(actor.org, r) for r in rows])
+    rows = await v3_stock.product_rows(state.db, actor, inventory, product)
+    return json_response(stock_rows(request, actor.org, rows))
 
 
 @router.post(
@@ -206,7 +209,5 @@ async def several_products(
     inventory = path_uuid(inventoryUuid, "inventoryUuid")
     wanted = product_uuids_of(body)
     state = app_state(request)
-    rows = await v3_stock.products_rows(
-        state.db, actor, inventory, wanted, default_units=state.default_low_stock_units
-    )
-    return json_response([stock_row(actor.org, r) for r in rows])
+    rows = await v3_stock.products_rows(state.db, actor, inventory, wanted)
+    return json_response(stock_rows(request, actor.org, rows))

@@ -1,28 +1,28 @@
 """The Inventory API v3 stock row (v3 contract §5): one variant's balance in one inventory together
-with its low-stock setting, the time of its last change and a checksum of what it shows. No I/O."""
+with its low-stock setting, the time of its last change and a checksum of what it shows. No I/O.
+
+A page builds a thousand rows: records are plain tuples and the rules plain functions, which the API
+applies while it writes each row's JSON object (one object per row, no intermediate one)."""
 
 from __future__ import annotations
 
 import zlib
 from typing import NamedTuple
 
-from stockledger.domain.quantity import format_units
+from stockledger.domain.quantity import SCALE, format_units
 
 
-class StockRow(NamedTuple):
-    """What a v3 stock row shows; a plain tuple, as a page builds a thousand of them.
+class StockRecord(NamedTuple):
+    """A balance as stored, with its low-stock setting in the same inventory: `alert`, `level_units`
+    and `setting_updated_ms` are None when the variant has no setting there."""
 
-    `level_units` is the level shown (thousandths; None when no level applies), `updated_ms` the later
-    of the balance's last change and its low-stock setting's."""
-
-    inventory_uuid: str
     product_uuid: str
     variant_uuid: str
     units: int
-    level_units: int | None
-    alert: bool
     updated_ms: int
-    checksum: str
+    level_units: int | None
+    alert: bool | None
+    setting_updated_ms: int | None
 
 
 def shown_level(stored_units: int | None, alert: bool, default_units: int) -> int | None:
@@ -32,6 +32,11 @@ def shown_level(stored_units: int | None, alert: bool, default_units: int) -> in
     if stored_units is not None:
         return stored_units
     return default_units if alert else None
+
+
+def _decimal(units: int) -> str:
+    # format_units, with the common case (a whole number) first: it runs twice per row of a page.
+    return str(units // SCALE) if units % SCALE == 0 else format_units(units)
 
 
 def checksum(
@@ -46,35 +51,20 @@ def checksum(
     unsigned decimal digits (Zettle's example, "3770345797", has this form). Deterministic across
     processes and versions; it changes when the balance, the level or the alert changes, not when
     only `updated` does."""
-    level = "null" if level_units is None else format_units(level_units)
-    text = "|".join(
-        (
-            inventory_uuid,
-            product_uuid,
-            variant_uuid,
-            format_units(units),
-            level,
-            "true" if alert else "false",
-        )
-    )
+    level = "null" if level_units is None else _decimal(level_units)
+    flag = "true" if alert else "false"
+    text = f"{inventory_uuid}|{product_uuid}|{variant_uuid}|{_decimal(units)}|{level}|{flag}"
     return str(zlib.crc32(text.encode()))
 
 
-def stock_row(
-    inventory_uuid: str,
-    product_uuid: str,
-    variant_uuid: str,
-    units: int,
-    balance_updated_ms: int,
-    setting: tuple[int | None, bool, int] | None,
-    default_units: int,
-) -> StockRow:
-    """The row of a balance and its low-stock setting, if any: (stored level, alert, updated_ms)."""
-    if setting is None:
-        level, alert, updated_ms = None, False, balance_updated_ms
-    else:
-        stored, alert, setting_ms = setting
-        level = shown_level(stored, alert, default_units)
-        updated_ms = max(balance_updated_ms, setting_ms)
-    digest = checksum(inventory_uuid, product_uuid, variant_uuid, units, level, alert)
-    return StockRow(inventory_uuid, product_uuid, variant_uuid, units, level, alert, updated_ms, digest)
+def shown_setting(record: StockRecord, default_units: int) -> tuple[int | None, bool, int]:
+    """What a row shows of its setting, and when it last changed: (level shown, alert, updated_ms),
+    `updated_ms` being the later of the balance's change and its setting's (`default_units`: the
+    server default level)."""
+    if record.alert is None:  # no setting: never configured, or configured back to the defaults
+        return None, False, record.updated_ms
+    alert = bool(record.alert)
+    updated_ms = record.updated_ms
+    if record.setting_updated_ms is not None and record.setting_updated_ms > updated_ms:
+        updated_ms = record.setting_updated_ms
+    return shown_level(record.level_units, alert, default_units), alert, updated_ms

@@ -16,34 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, not_found, not_tracked, validation_error
 from stockledger.domain.locations import Location, LocationType
-from stockledger.domain.stock_rows import StockRow, stock_row
+from stockledger.domain.stock_rows import StockRecord
 from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
 from stockledger.store import locations, products, stock_rows
 from stockledger.store.db import Database
-from stockledger.store.stock_rows import StockRecord
+
+# A row to show: the inventory it is in, and its balance with its low-stock setting (the rules of
+# what a row shows are domain/stock_rows.py's, applied as the API writes the row).
+InventoryRecord = tuple[str, StockRecord]
 
 
 @dataclass(frozen=True)
 class StockPage:
-    rows: list[StockRow]
+    rows: list[InventoryRecord]
     next_cursor: str | None  # None on the last page
-
-
-def _row(inventory_uuid: str, record: StockRecord, default_units: int) -> StockRow:
-    setting = None
-    if record.alert is not None:
-        assert record.setting_updated_ms is not None
-        setting = (record.level_units, bool(record.alert), int(record.setting_updated_ms))
-    return stock_row(
-        inventory_uuid,
-        record.product_uuid,
-        record.variant_uuid,
-        record.units,
-        record.updated_ms,
-        setting,
-        default_units,
-    )
 
 
 def _position(cursor: str | None, check: str, size: int) -> list[str] | None:
@@ -63,7 +50,7 @@ async def _inventory(conn: AsyncConnection, org: str, inventory_uuid: str) -> Lo
 
 
 async def inventory_page(
-    db: Database, actor: Actor, inventory_uuid: str, *, limit: int, cursor: str | None, default_units: int
+    db: Database, actor: Actor, inventory_uuid: str, *, limit: int, cursor: str | None
 ) -> StockPage:
     """A page of one inventory's rows (any type); unknown inventory → 404; a cursor of another list → 400."""
     check = cursors.filters_check("v3-stock", inventory_uuid)
@@ -71,21 +58,23 @@ async def inventory_page(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> list[StockRecord]:
-        location = await _inventory(conn, actor.org, inventory_uuid)
         after = (position[0], position[1]) if position else None
-        return await stock_rows.page(conn, actor.org, location.uuid, after=after, limit=limit + 1)
+        found = await stock_rows.page(conn, actor.org, inventory_uuid, after=after, limit=limit + 1)
+        if not found:
+            # Balances exist only in the organization's own locations: a page with rows needs no
+            # look-up of its inventory, an empty one tells "no rows (any more)" from "no such inventory".
+            await _inventory(conn, actor.org, inventory_uuid)
+        return found
 
     found = await db.read(work)
-    rows = [_row(inventory_uuid, r, default_units) for r in found[:limit]]
     next_cursor = None
     if len(found) > limit:
-        next_cursor = cursors.encode([rows[-1].product_uuid, rows[-1].variant_uuid], check)
-    return StockPage(rows, next_cursor)
+        last = found[limit - 1]
+        next_cursor = cursors.encode([last.product_uuid, last.variant_uuid], check)
+    return StockPage([(inventory_uuid, r) for r in found[:limit]], next_cursor)
 
 
-async def stores_page(
-    db: Database, actor: Actor, *, limit: int, cursor: str | None, default_units: int
-) -> StockPage:
+async def stores_page(db: Database, actor: Actor, *, limit: int, cursor: str | None) -> StockPage:
     """A page of the rows of every STORE inventory, ordered by inventory UUID, then product, variant.
 
     A page that ends one store's rows continues with the next store's in the same read; there are
@@ -94,10 +83,10 @@ async def stores_page(
     position = _position(cursor, check, 3)
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[tuple[str, StockRecord]]:
+    async def work(conn: AsyncConnection) -> list[InventoryRecord]:
         all_locations = await locations.list_all(conn, actor.org)
         stores = sorted(loc.uuid for loc in all_locations if loc.type == LocationType.STORE.value)
-        found: list[tuple[str, StockRecord]] = []
+        found: list[InventoryRecord] = []
         for store in stores:
             if position is not None and store < position[0]:
                 continue
@@ -110,17 +99,16 @@ async def stores_page(
         return found
 
     found = await db.read(work)
-    rows = [_row(store, record, default_units) for store, record in found[:limit]]
     next_cursor = None
     if len(found) > limit:
-        last = rows[-1]
-        next_cursor = cursors.encode([last.inventory_uuid, last.product_uuid, last.variant_uuid], check)
-    return StockPage(rows, next_cursor)
+        store, last = found[limit - 1]
+        next_cursor = cursors.encode([store, last.product_uuid, last.variant_uuid], check)
+    return StockPage(found[:limit], next_cursor)
 
 
 async def product_rows(
-    db: Database, actor: Actor, inventory_uuid: str, product_uuid: str, *, default_units: int
-) -> list[StockRow]:
+    db: Database, actor: Actor, inventory_uuid: str, product_uuid: str
+) -> list[InventoryRecord]:
     """Every row of one tracked product in one inventory (any type); unknown inventory → 404;
     untracked product → 400 PRODUCT_NOT_TRACKED."""
     await organizations.ensure(db, actor.org)
@@ -131,12 +119,12 @@ async def product_rows(
             raise not_tracked(product_uuid)
         return await stock_rows.of_products(conn, actor.org, location.uuid, [product_uuid])
 
-    return [_row(inventory_uuid, r, default_units) for r in await db.read(work)]
+    return [(inventory_uuid, r) for r in await db.read(work)]
 
 
 async def products_rows(
-    db: Database, actor: Actor, inventory_uuid: str, product_uuids: list[str], *, default_units: int
-) -> list[StockRow]:
+    db: Database, actor: Actor, inventory_uuid: str, product_uuids: list[str]
+) -> list[InventoryRecord]:
     """The rows of several products in one inventory, by product then variant; untracked products
     (and products without rows) are simply absent; unknown inventory → 404."""
     await organizations.ensure(db, actor.org)
@@ -147,4 +135,4 @@ async def products_rows(
             return []
         return await stock_rows.of_products(conn, actor.org, location.uuid, product_uuids)
 
-    return [_row(inventory_uuid, r, default_units) for r in await db.read(work)]
+    return [(inventory_uuid, r) for r in await db.read(work)]

@@ -9,26 +9,14 @@ the rows it returns whatever the location's size.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Integer, Select, and_, bindparam, exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.stock_rows import StockRecord
 from stockledger.store.sql import chunked
 from stockledger.store.tables import balances, low_stock_levels, products
-
-
-class StockRecord(NamedTuple):
-    """A balance with its low-stock setting (the last three are None when the variant has none)."""
-
-    product_uuid: str
-    variant_uuid: str
-    units: int
-    updated_ms: int
-    level_units: int | None
-    alert: bool | None
-    setting_updated_ms: int | None
-
 
 _b = balances.c
 _l = low_stock_levels.c
@@ -78,10 +66,8 @@ _OF_PRODUCTS = _rows().where(_b.product_uuid.in_(bindparam("products", expanding
 
 
 def _records(result: Any) -> list[StockRecord]:
-    return [
-        StockRecord(p, v, int(units), int(at), None if level is None else int(level), alert, setting_at)
-        for p, v, units, at, level, alert, setting_at in result
-    ]
+    # Both drivers hand BIGINT columns over as int and the Boolean as bool: the rows are taken as is.
+    return list(map(StockRecord._make, result.all()))
 
 
 async def page(
