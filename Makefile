@@ -2,8 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
 
 .PHONY: soak serve test lint typecheck unit install install-test bench clean screenshots
 
@@ -23,8 +21,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# Listens where STOCKLEDGER_HOST/STOCKLEDGER_PORT say (default 127.0.0.1:8000); `make serve HOST=…
+# PORT=…` on the command line wins (an inherited shell variable named HOST does not count).
 serve: $(VENV)/.installed
-	$(BIN)/stockledger serve --host $(HOST) --port $(PORT)
+	$(BIN)/stockledger serve $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
+	  $(if $(filter command line,$(origin PORT)),--port $(PORT))
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests

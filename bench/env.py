@@ -329,9 +329,16 @@ def wrk_available() -> bool:
 
 
 def run_wrk(
-    server: Server, org: Org, *, connections: int, seconds: float, hot: int | None = None
+    server: Server,
+    org: Org,
+    *,
+    connections: int,
+    seconds: float,
+    hot: int | None = None,
+    api: str = "put",
 ) -> dict[str, Any]:
-    """wrk with the movements script: throughput, p50/p99 (ms), non-2xx and socket errors."""
+    """wrk with the movements script: throughput, p50/p99 (ms), non-2xx and socket errors. `api`:
+    `put` (PUT /organizations/self/inventory) or `v3` (POST /v3/movements)."""
     threads = max(1, min(connections, os.cpu_count() or 1))
     env = dict(os.environ)
     env.update(
@@ -341,6 +348,7 @@ def run_wrk(
         BENCH_VARIANTS=str(org.variants),
         BENCH_PER_PRODUCT=str(org.per_product),
         BENCH_HOT=str(-1 if hot is None else hot),
+        BENCH_API=api,
     )
     cmd = [
         "wrk",

@@ -16,6 +16,13 @@ METRICS = {
         ("cpu_ms_per_request", "server CPU ms/request", 2),
         ("errors", "errors", 0),
     ],
+    "9 v3 movements": [
+        ("throughput", "movements/s", 0),
+        ("p50_ms", "p50 ms", 1),
+        ("p99_ms", "p99 ms", 1),
+        ("cpu_ms_per_request", "server CPU ms/request", 2),
+        ("errors", "errors", 0),
+    ],
     "2 limit": [("throughput", "transactions/s", 0), ("p50_ms", "p50 ms", 1), ("p99_ms", "p99 ms", 1)],
     "3 hot variant": [("throughput", "movements/s", 0), ("p99_ms", "p99 ms", 1), ("errors", "errors", 0)],
     "4 bulk": [("latency_ms", "latency ms", 0), ("errors", "errors", 0)],
@@ -48,7 +55,7 @@ METRICS = {
         ("cpu_ms_per_request", "server CPU ms/request", 2),
         ("errors", "errors", 0),
     ],
-    "9 v3 paging": [
+    "10 v3 paging": [
         ("latency_ms", "whole list ms", 0),
         ("cpu_ms", "server CPU ms", 0),
         ("requests", "requests", 0),
@@ -139,8 +146,8 @@ def render(result: dict[str, Any]) -> str:
 
 
 def _paging_ratios(rows: list[dict[str, Any]]) -> list[str]:
-    """Scenario 9's comparison: each v3 read over the old API's streamed fetch of the same location."""
-    paging = [r for r in rows if r["scenario"] == "9 v3 paging"]
+    """Scenario 10's comparison: each v3 read over the old API's streamed fetch of the same location."""
+    paging = [r for r in rows if r["scenario"] == "10 v3 paging"]
     ratios = []
     for r in paging:
         if not str(r["params"].get("read", "")).startswith("v3"):
@@ -165,7 +172,7 @@ def _paging_ratios(rows: list[dict[str, Any]]) -> list[str]:
     if not ratios:
         return []
     return [
-        "**v3 pages ÷ old API streamed** (scenario 9, medians)",
+        "**v3 pages ÷ old API streamed** (scenario 10, medians)",
         "",
         "| backend | read | variants | whole-list time | server CPU |",
         "|---|---|---|---|---|",

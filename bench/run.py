@@ -33,7 +33,7 @@ from bench.report import render, write_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9"
+ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10"
 
 
 def machine() -> dict[str, Any]:
@@ -107,8 +107,9 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
             log(f"  [{kind}] seeded {variants:,} variants {kwargs} in {seconds:.1f}s")
             return org, seconds
 
-        org = backend.seed(scale.variants) if only & {"1", "2", "8"} else None
+        org = backend.seed(scale.variants) if only & {"1", "2", "8", "9"} else None
         step("1", scenarios.movements, backend, org, scale)
+        step("9", scenarios.v3_against_put, backend, org, scale)
         step("2", scenarios.the_limit, backend, org, scale)
         if "3" in only:
             step(
@@ -131,9 +132,9 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
             if "6" in only:
                 big, seconds = seeded(scale.sync_variants, balances=True, ledger=ledger)
                 step("6", scenarios.incremental_sync, backend, big, scale, ledger, seed_s=seconds)
-        if "9" in only:
+        if "10" in only:
             paged, seconds = seeded(scale.paging_variants, balances=True)
-            step("9", scenarios.v3_paging, backend, paged, scale, seed_s=seconds)
+            step("10", scenarios.v3_paging, backend, paged, scale, seed_s=seconds)
     finally:
         backend.drop()
     return rows

@@ -34,8 +34,8 @@ class Scale:
     webhook_rates: tuple[int, ...] = (150, 500)  # scenario 7: PUTs (balance changes) per second, in all
     webhook_seconds: float = 20
     webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
-    paging_variants: int = 100_000  # scenario 9: variants in the location read page by page
-    paging_limit: int = 1_000  # scenario 9: `limit` of the v3 pages (the contract's maximum)
+    paging_variants: int = 100_000  # scenario 10: variants in the location read page by page
+    paging_limit: int = 1_000  # scenario 10: `limit` of the v3 pages (the contract's maximum)
 
 
 SCALES = {
@@ -88,6 +88,24 @@ def movements(backend: Backend, org: Org, scale: Scale) -> list[Row]:
         for c in scale.concurrencies:
             runs = [run_wrk(server, org, connections=c, seconds=scale.seconds) for _ in range(scale.runs)]
             rows.append(row("1 movements", backend, {"concurrency": c}, runs))
+    return rows
+
+
+def v3_against_put(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(9) POST /v3/movements with one movement of a random variant beside scenario 1's PUT, on one
+    server, the two alternating run by run (each run's first alternates too) so both meet the same
+    machine load."""
+    rows = []
+    with Server(backend) as server:
+        for api in ("put", "v3"):  # warm-up of both paths
+            run_wrk(server, org, connections=4, seconds=1, api=api)
+        for c in scale.concurrencies:
+            runs: dict[str, list[dict[str, Any]]] = {"put": [], "v3": []}
+            for i in range(scale.runs):
+                for api in ("put", "v3") if i % 2 == 0 else ("v3", "put"):
+                    runs[api].append(run_wrk(server, org, connections=c, seconds=scale.seconds, api=api))
+            for api, label in (("put", "PUT"), ("v3", "POST /v3/movements")):
+                rows.append(row("9 v3 movements", backend, {"concurrency": c, "api": label}, runs[api]))
     return rows
 
 
@@ -324,7 +342,7 @@ OLD_STREAMED = "old API streamed"
 
 
 def v3_paging(backend: Backend, org: Org, scale: Scale) -> list[Row]:
-    """(9) A store of `org.variants` variants read end to end: `GET /v3/stock/{inventoryUuid}` and
+    """(10) A store of `org.variants` variants read end to end: `GET /v3/stock/{inventoryUuid}` and
     `GET /v3/stock` in pages of `paging_limit` rows following the Link headers, and the old API's
     streamed fetch of the same location. The reads alternate, in a rotated order every round, so
     drift on a shared machine hits them alike."""
@@ -344,4 +362,4 @@ def v3_paging(backend: Backend, org: Org, scale: Scale) -> list[Row]:
             for name in names[i % len(names) :] + names[: i % len(names)]:
                 read, path = reads[name]
                 runs[name].append(read(server, org, path))
-    return [row("9 v3 paging", backend, {"variants": org.variants, "read": n}, runs[n]) for n in names]
+    return [row("10 v3 paging", backend, {"variants": org.variants, "read": n}, runs[n]) for n in names]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ from stockledger.config import Settings
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 from stockledger.tokens import DEFAULT_SCOPES, mint_access_token
+
+# The default data directory is the platform's per-user data folder: a command the tests run without
+# STOCKLEDGER_DATA_DIR must not write the real one (servers the tests start inherit this too).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="stockledger-test-data-")
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PG_ADMIN_DSN = os.environ.get("STOCKLEDGER_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")

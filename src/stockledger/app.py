@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from stockledger import __version__, web
 from stockledger.api import (
     catalog,
     errors,
     extensions,
+    images,
     inventory,
     low_stock,
+    openapi,
     ops,
     organization,
+    purchase_reads,
     purchases,
     subscriptions,
+    taxes,
     token,
+    v3_inventories,
+    v3_movements,
     v3_stock,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
 from stockledger.api.state import verifier_for
 from stockledger.config import Settings
+from stockledger.metrics import worker_stopped
 from stockledger.plumbing import AppState
 from stockledger.ratelimit import RateLimiter
 from stockledger.service.key_status import KeyStatus
@@ -73,12 +79,13 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
             await webhooks.deliverer.aclose()
             if owns_db:
                 await database.dispose()
+                worker_stopped(os.getpid())
 
     app = FastAPI(
         title="stockledger",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/swagger",
+        docs_url=None,  # served by api/openapi.py from packaged assets (no CDN)
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -93,10 +100,12 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     errors.install(app)
     app.add_exception_handler(Replay, replay_handler)  # an Idempotency-Key's stored answer
     # Requests are matched against the routers in this order, each one tried costing a scan of its
-    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) come first. No
-    # path of the two routers they pass can match theirs (tests/api/test_ops.py), so no answer
-    # changes; the OpenAPI document keeps listing those two first (_openapi_document).
+    # routes: the inventory routes (PUT /organizations/{org}/inventory above all) and v3's
+    # POST /v3/movements come first. No path of the two routers they pass can match theirs
+    # (tests/api/test_ops.py), so no answer changes; the OpenAPI document keeps listing those two
+    # first (_openapi_document).
     app.include_router(inventory.router)
+    app.include_router(v3_movements.router)
     app.include_router(ops.router)
     app.include_router(token.router)
     app.include_router(purchases.router)
@@ -104,14 +113,19 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(catalog.router)
     app.include_router(extensions.router)
     app.include_router(organization.router)
+    app.include_router(v3_inventories.router)
     app.include_router(v3_stock.router)
+    app.include_router(purchase_reads.router)
+    app.include_router(images.router)
+    app.include_router(taxes.router)
     webhooks = subscriptions.install(
         app, database, allow_private=settings.webhook_allow_private, run_dispatcher=settings.run_dispatcher
     )
     web.install(app)  # last: it ends with the back office's catch-all 404 page under /ui
     app.add_middleware(Idempotency)  # inside Gateway: paths are normalised and bodies limited first
     app.add_middleware(Gateway, max_body_bytes=settings.max_body_bytes)
-    app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
+    openapi.install(app)
+    app.openapi = lambda: openapi.document(app, first=DOCUMENTED_FIRST)  # type: ignore[method-assign]
     return app
 
 
@@ -120,27 +134,6 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
 DOCUMENTED_FIRST = [
     getattr(route, "path", "") for router in (ops.router, token.router) for route in router.routes
 ]
-
-
-def _openapi_document(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, minus its default 422 answers: this service answers validation errors
-    with 400 in the Zettle shape (spec §3), which every route documents instead."""
-    if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        for item in document.get("paths", {}).values():
-            for operation in item.values():
-                if isinstance(operation, dict):
-                    operation.get("responses", {}).pop("422", None)
-        schemas = document.get("components", {}).get("schemas", {})
-        schemas.pop("HTTPValidationError", None)
-        schemas.pop("ValidationError", None)
-        paths = document.get("paths", {})
-        first = [p for p in DOCUMENTED_FIRST if p in paths]
-        document["paths"] = {p: paths[p] for p in first} | {p: v for p, v in paths.items() if p not in first}
-        app.openapi_schema = document
-    return app.openapi_schema
 
 
 def app_from_env() -> FastAPI:

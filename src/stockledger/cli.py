@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import signal
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger import __version__
 from stockledger.cli_catalog import catalog_app
+from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.cli_org import org_app
 from stockledger.config import ConfigError, Settings
 from stockledger.config_check import (
@@ -24,35 +28,65 @@ from stockledger.config_check import (
     check_unknown_variables,
     describe_database_error,
     effective_settings,
+    redact_url,
 )
 from stockledger.domain.ids import canonical_uuid, new_uuid1
 from stockledger.domain.low_stock_rules import default_level_units
+from stockledger.metrics import share_between_workers, stop_sharing
 from stockledger.private_files import open_private_for_writing
 from stockledger.service.purchase_import import ImportSummary, replay
 from stockledger.shutdown import exit_cleanly_after_signals
-from stockledger.store import apikeys
+from stockledger.store import apikeys, instance
 from stockledger.store import purchases as purchase_store
 from stockledger.store.db import Database
-from stockledger.store.migrate import upgrade
+from stockledger.store.migrate import head_revision, upgrade
 from stockledger.store.sql import now_ms
-from stockledger.tokens import API_KEY_TTL_S, DEFAULT_SCOPES, mint_access_token, mint_api_key, parse_ttl
+from stockledger.tokens import (
+    API_KEY_TTL_S,
+    DEFAULT_SCOPES,
+    KNOWN_SCOPES,
+    mint_access_token,
+    mint_api_key,
+    parse_ttl,
+)
 
 T = TypeVar("T")
 
+# Plain help screens (rich_markup_mode=None): options show their placeholders (UUID, FILE…), not
+# the Python type of their value.
 app = typer.Typer(
-    help="stockledger: a Zettle-compatible inventory service on a stock ledger.", no_args_is_help=True
+    help="stockledger: a Zettle-compatible inventory service on a stock ledger.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+apikey_app = typer.Typer(
+    help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(apikey_app, name="apikey")
 purchases_app = typer.Typer(
-    help="Record point-of-sale purchases: Zettle connection, replay.", no_args_is_help=True
+    help="Record point-of-sale purchases: Zettle connection, replay.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
 
-DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
-DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stockledger {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = False,
+) -> None:
+    """stockledger: a Zettle-compatible inventory service on a stock ledger."""
 
 
 def fail(message: str) -> None:
@@ -100,6 +134,16 @@ def org_uuid(value: str) -> str:
     return uuid_option(value, "--org")
 
 
+def scopes_option(value: str) -> str:
+    """`--scope`: space-separated scopes, each one stockledger knows; else exit 2 naming it."""
+    scopes = value.split()
+    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+    if not scopes or unknown:
+        what = f"unknown scope {' '.join(unknown)}" if unknown else "no scope given"
+        fail(f"--scope: {what}; use some of {' '.join(KNOWN_SCOPES)}.")
+    return " ".join(scopes)
+
+
 def secret_of(settings: Settings) -> str:
     try:
         return settings.resolve_secret()
@@ -108,12 +152,56 @@ def secret_of(settings: Settings) -> str:
         raise
 
 
+def secret_source(settings: Settings) -> str:
+    return "STOCKLEDGER_SECRET" if settings.secret else str(settings.data_dir / "secret")
+
+
+def check_secret_matches(settings: Settings, secret: str) -> None:
+    """Refuse to run with another secret than the one the database's API keys were signed with
+    (every key and token would be refused); the first command to use a database records its secret."""
+
+    async def claim(conn: AsyncConnection) -> bool:
+        return await instance.claim_secret(conn, secret)
+
+    if not _with_db(settings, claim):
+        fail(
+            f"the database's API keys were signed with another secret than the one in use"
+            f" ({secret_source(settings)}), so every key and token would be refused; set"
+            " STOCKLEDGER_SECRET to the original (the `secret` file of the data directory the database"
+            " came from), or run `stockledger adopt-secret` to keep this one and give up the old keys."
+        )
+
+
+@app.command("adopt-secret")
+def adopt_secret(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Record the secret in use as the database's secret, after changing it on purpose: every API key
+    and token issued with the old secret stops working."""
+    settings = load_settings(database_url, data_dir)
+    secret = secret_of(settings)
+
+    async def adopt(conn: AsyncConnection) -> None:
+        await instance.forget_secret(conn)
+        await instance.claim_secret(conn, secret)
+
+    _with_db(settings, adopt)
+    typer.echo(f"the database now goes with the secret in {secret_source(settings)}")
+
+
 @app.command()
 def migrate(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Apply database migrations."""
     settings = load_settings(database_url, data_dir)
-    run_on_db(settings, upgrade(settings.effective_database_url()))
-    typer.echo("database is up to date")
+    applied = run_on_db(settings, upgrade(settings.effective_database_url()))
+    typer.echo(migration_summary(applied))
+
+
+def migration_summary(applied: list[str]) -> str:
+    """What `migrate` did, in one line."""
+    if not applied:
+        return f"the database was already up to date (schema {head_revision()}); nothing applied"
+    names = ", ".join(applied)
+    plural = "migration" if len(applied) == 1 else "migrations"
+    return f"applied {len(applied)} {plural} ({names}); the database is now at schema {applied[-1]}"
 
 
 @app.command("config")
@@ -126,28 +214,38 @@ def show_config(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="overrides STOCKLEDGER_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="overrides STOCKLEDGER_PORT")] = None,
-    workers: Annotated[int | None, typer.Option(help="overrides STOCKLEDGER_WORKERS")] = None,
+    host: Annotated[str | None, typer.Option(metavar="ADDRESS", help="overrides STOCKLEDGER_HOST")] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="overrides STOCKLEDGER_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(metavar="N", help="overrides STOCKLEDGER_WORKERS")] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
-    import uvicorn
-
     settings = load_settings(database_url, data_dir).with_overrides(host=host, port=port, workers=workers)
     if not 0 < settings.port < 65536:
         fail(f"the port must be between 1 and 65535, got {settings.port}.")
     if settings.workers < 1:
         fail(f"--workers must be 1 or more, got {settings.workers}.")
-    secret_of(settings)  # create (or check) the secret file before the workers start
-    run_on_db(settings, upgrade(settings.effective_database_url()))
+    secret = secret_of(settings)  # create (or check) the secret file before the workers start
+    check_secret_matches(settings, secret)  # migrates the database first
     exit_cleanly_after_signals()
+    announce(settings)
     # Workers read their settings from the environment: hand over what the flags changed.
     os.environ["STOCKLEDGER_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         os.environ["STOCKLEDGER_DATABASE_URL"] = settings.database_url
     os.environ["STOCKLEDGER_WORKERS"] = str(settings.workers)  # the processes split one connection budget
+    shared_metrics = share_between_workers() if settings.workers > 1 else None
+    try:
+        _run_uvicorn(settings)
+    finally:
+        if shared_metrics is not None:
+            stop_sharing(shared_metrics)
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "stockledger.app:app_from_env",
         factory=True,
@@ -156,10 +254,71 @@ def serve(
         workers=settings.workers if settings.workers > 1 else None,
         access_log=False,
         log_config=None,
+        # Behind a reverse proxy: the client's address and scheme (https → Secure cookies) come from
+        # X-Forwarded-For/-Proto, believed only from these addresses.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # uvicorn's default protocol (httptools) plus the send timeout (STOCKLEDGER_SEND_TIMEOUT_S).
         http="stockledger.http_protocol:HttpProtocol",
         # In-flight requests get this long to finish after SIGTERM; then they are cancelled.
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_s),
+    )
+
+
+def startup_places(settings: Settings) -> dict[str, str]:
+    """Where everything is, as a client outside the server reaches it."""
+    wildcard = settings.host in ("0.0.0.0", "::", "")  # noqa: S104 (shown, not bound)
+    shown_host = "127.0.0.1" if wildcard else settings.host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    base = settings.public_url or f"http://{shown_host}:{settings.port}"
+    database = (
+        redact_url(settings.database_url)
+        if settings.database_url
+        else f"embedded SQLite in {settings.data_dir.resolve()}"
+    )
+    return {
+        "api": f"{base}/",
+        "api_v3": f"{base}/v3",
+        "swagger": f"{base}/swagger",
+        "back_office": f"{base}/ui",
+        "database": database,
+    }
+
+
+def startup_message(settings: Settings) -> str:
+    """What `serve` tells an operator at a terminal once, before it listens."""
+    places = startup_places(settings)
+    workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+    return "\n".join(
+        [
+            f"stockledger {__version__}: listening on {settings.host}:{settings.port} ({workers}),"
+            f" database: {places['database']}",
+            f"  API               {places['api']}  (Zettle Inventory API; v3 under {places['api_v3']})",
+            f"  API documentation {places['swagger']}",
+            f"  Back office       {places['back_office']}  (sign in with an API key)",
+            "  An API key        stockledger apikey create --org <organization UUID>",
+            "  An access token   stockledger token --org <organization UUID>",
+        ]
+    )
+
+
+def announce(settings: Settings) -> None:
+    """Say once where everything is: as text at a terminal, else as one JSON log line (stderr
+    carries the JSON logs that a collector parses)."""
+    if sys.stderr.isatty():
+        typer.echo(startup_message(settings), err=True)
+        return
+    from stockledger.logging_setup import configure
+
+    configure(settings.log_level)
+    logging.getLogger("stockledger").info(
+        "stockledger is serving",
+        extra={
+            "version": __version__,
+            "listen": f"{settings.host}:{settings.port}",
+            **startup_places(settings),
+        },
     )
 
 
@@ -195,13 +354,13 @@ def dispatch(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> N
 
 @app.command()
 def token(
-    org: Annotated[str, typer.Option(help="organization UUID")],
-    scope: Annotated[str, typer.Option(help="space-separated scopes")] = DEFAULT_SCOPES,
-    sub: Annotated[str | None, typer.Option(help="user UUID (default: a new one)")] = None,
+    org: OrgOpt,
+    scope: Annotated[str, typer.Option(metavar="SCOPES", help="space-separated scopes")] = DEFAULT_SCOPES,
+    sub: Annotated[str | None, typer.Option(metavar="UUID", help="user UUID (default: a new one)")] = None,
     client_id: Annotated[
-        str | None, typer.Option("--client-id", help="client UUID (events' clientUuid)")
+        str | None, typer.Option("--client-id", metavar="UUID", help="client UUID (events' clientUuid)")
     ] = None,
-    ttl: Annotated[str, typer.Option(help="lifetime, e.g. 2h, 30m")] = "2h",
+    ttl: Annotated[str, typer.Option(metavar="DURATION", help="lifetime, e.g. 2h, 30m")] = "2h",
     data_dir: DataDirOpt = None,
 ) -> None:
     """Print an access token (for scripts and local development)."""
@@ -211,7 +370,7 @@ def token(
             secret_of(settings),
             org=org_uuid(org),
             sub=sub or str(uuid.uuid4()),
-            scopes=scope,
+            scopes=scopes_option(scope),
             client_id=uuid_option(client_id, "--client-id") if client_id else None,
             ttl_s=parse_ttl(ttl),
         )
@@ -233,13 +392,17 @@ def _with_db(settings: Settings, work: object) -> object:
 
 @apikey_app.command("create")
 def apikey_create(
-    org: Annotated[str, typer.Option(help="organization UUID")],
-    scope: Annotated[str, typer.Option(help="space-separated scopes")] = DEFAULT_SCOPES,
-    sub: Annotated[str | None, typer.Option(help="user UUID the key acts as (default: a new one)")] = None,
-    client_id: Annotated[
-        str | None, typer.Option("--client-id", help="client UUID (default: a new one)")
+    org: OrgOpt,
+    scope: Annotated[str, typer.Option(metavar="SCOPES", help="space-separated scopes")] = DEFAULT_SCOPES,
+    sub: Annotated[
+        str | None, typer.Option(metavar="UUID", help="user UUID the key acts as (default: a new one)")
     ] = None,
-    ttl: Annotated[str | None, typer.Option(help="lifetime, e.g. 365d (default: 30 years)")] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", metavar="UUID", help="client UUID (default: a new one)")
+    ] = None,
+    ttl: Annotated[
+        str | None, typer.Option(metavar="DURATION", help="lifetime, e.g. 365d (default: 30 years)")
+    ] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -249,9 +412,10 @@ def apikey_create(
     user = sub or str(uuid.uuid4())
     client = uuid_option(client_id, "--client-id") if client_id else new_uuid1()
     lifetime_s = parse_ttl(ttl) if ttl else API_KEY_TTL_S
-    key_id, key = mint_api_key(
-        secret_of(settings), org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s
-    )
+    scope = scopes_option(scope)
+    secret = secret_of(settings)
+    check_secret_matches(settings, secret)
+    key_id, key = mint_api_key(secret, org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s)
 
     async def work(conn: AsyncConnection) -> None:
         await apikeys.insert(conn, key_id, org_id, user, scope)
@@ -263,7 +427,11 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(key_id: str, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="the key id `apikey create` printed")],
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
     """Revoke an API key: POST /token refuses it from now on."""
     settings = load_settings(database_url, data_dir)
 
@@ -277,7 +445,7 @@ def apikey_revoke(key_id: str, database_url: DatabaseOpt = None, data_dir: DataD
 
 @apikey_app.command("list")
 def apikey_list(
-    org: Annotated[str | None, typer.Option(help="only this organization")] = None,
+    org: Annotated[str | None, typer.Option(metavar="UUID", help="only this organization")] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -289,14 +457,34 @@ def apikey_list(
 
     records = _with_db(settings, work)
     assert isinstance(records, list)
-    for record in records:
-        state = "revoked" if record.revoked_ms else "active"
-        typer.echo(f"{record.key_id}\t{record.org_uuid}\t{state}\t{record.scopes}")
+    typer.echo(apikey_table(records))
+
+
+def apikey_table(records: list[apikeys.ApiKeyRecord]) -> str:
+    """The API keys as aligned columns under a header line (tab-free, so it reads in a terminal)."""
+    header = ("KEY ID", "ORGANIZATION", "CREATED (UTC)", "STATE", "SCOPES")
+    rows = [header] + [
+        (
+            r.key_id,
+            r.org_uuid,
+            datetime.fromtimestamp(r.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
+            "revoked" if r.revoked_ms else "active",
+            r.scopes,
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]
+    if not records:
+        lines.append("(no API keys yet: stockledger apikey create --org <organization UUID>)")
+    return "\n".join(lines)
 
 
 @app.command("export")
 def export_command(
-    file: Annotated[str, typer.Argument(help="where to write the export (JSON lines); - for stdout")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="where to write the export (JSON lines); - for stdout")
+    ],
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -328,11 +516,16 @@ def export_command(
 
     rows = asyncio.run(run())
     typer.echo(f"exported {rows} rows", err=True)
+    typer.echo(
+        f"keep the secret ({secret_source(settings)}) with this export: the API keys in it work only"
+        " with that secret (set STOCKLEDGER_SECRET to it where you import)",
+        err=True,
+    )
 
 
 @app.command("import")
 def import_command(
-    file: Annotated[str, typer.Argument(help="an export made by `stockledger export`")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="an export made by `stockledger export`")],
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -353,12 +546,26 @@ def import_command(
         fail(f"no such file: {file}.")
     assert isinstance(counts, dict)
     typer.echo(f"imported {sum(counts.values())} rows", err=True)
+    secret = secret_of(settings)
+
+    async def mismatch(conn: AsyncConnection) -> bool:
+        return await instance.other_secret_recorded(conn, secret)
+
+    if _with_db(settings, mismatch):
+        typer.echo(
+            "warning: the imported API keys were signed with another secret than the one in use"
+            f" ({secret_source(settings)}); set STOCKLEDGER_SECRET to the secret of the exporting"
+            " installation before `serve`, which refuses to start otherwise",
+            err=True,
+        )
 
 
 @purchases_app.command("connect")
 def purchases_connect(
-    org: Annotated[str, typer.Option(help="organization UUID")],
-    signing_key: Annotated[str, typer.Option("--signing-key", help="signingKey of the Zettle subscription")],
+    org: OrgOpt,
+    signing_key: Annotated[
+        str, typer.Option("--signing-key", metavar="KEY", help="signingKey of the Zettle subscription")
+    ],
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -378,8 +585,11 @@ def purchases_connect(
 
 @purchases_app.command("import")
 def purchases_import(
-    file: Annotated[Path, typer.Argument(help="JSON Lines: one purchase document per line", dir_okay=False)],
-    org: Annotated[str, typer.Option(help="organization UUID")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="JSON Lines: one purchase document per line", dir_okay=False),
+    ],
+    org: OrgOpt,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:

@@ -11,13 +11,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.config import ConfigError, Settings
 from stockledger.domain.ids import canonical_uuid
 from stockledger.service.catalog import ImportRow, import_rows, parse_import_row
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 
-catalog_app = typer.Typer(help="Product and variant names shown by the back office.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Product and variant names shown by the back office.", no_args_is_help=True, rich_markup_mode=None
+)
 
 COLUMNS = ("productUuid", "productName", "variantUuid", "variantName", "sku", "barcode")
 BATCH_ROWS = 500  # one transaction per batch: progress stays visible, locks stay short
@@ -50,11 +53,14 @@ def read_rows(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:
 @catalog_app.command("import")
 def import_csv(
     file: Annotated[
-        Path, typer.Argument(help="CSV with columns " + ",".join(COLUMNS), exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            metavar="FILE", help="CSV with columns " + ",".join(COLUMNS), exists=True, dir_okay=False
+        ),
     ],
-    org: Annotated[str, typer.Option(help="organization UUID")],
-    database_url: Annotated[str | None, typer.Option("--database-url")] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir")] = None,
+    org: OrgOpt,
+    database_url: DatabaseOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Merge names from a CSV file into the catalog (a blank cell keeps the stored value)."""
     org_id = canonical_uuid(org)

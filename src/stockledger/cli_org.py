@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.domain.organization import EffectiveProfile, parse_changes
 from stockledger.service import settings as org_settings
 from stockledger.service.context import Actor
@@ -13,12 +14,11 @@ from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 
 org_app = typer.Typer(
-    help="The organization's profile (name, country, currency, language, ...).", no_args_is_help=True
+    help="The organization's profile (name, country, currency, language, ...).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
-OrgOpt = Annotated[str, typer.Option(help="organization UUID")]
-DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides STOCKLEDGER_DATABASE_URL")]
-DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="overrides STOCKLEDGER_DATA_DIR")]
 # Option → profile field; the option's own spelling names it in an error.
 OPTIONS = {
     "--name": "name",
@@ -79,13 +79,23 @@ def show(org: OrgOpt, database_url: DatabaseOpt = None, data_dir: DataDirOpt = N
 @org_app.command("set")
 def set_profile(
     org: OrgOpt,
-    name: Annotated[str | None, typer.Option("--name")] = None,
-    country: Annotated[str | None, typer.Option("--country", help="ISO 3166-1 alpha-2, e.g. SE")] = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217, e.g. SEK")] = None,
-    language: Annotated[str | None, typer.Option("--language", help="ISO 639-1, e.g. sv")] = None,
-    time_zone: Annotated[str | None, typer.Option("--time-zone", help="IANA, e.g. Europe/Stockholm")] = None,
-    vat_percentage: Annotated[str | None, typer.Option("--vat-percentage", help="0 to 100, e.g. 25")] = None,
-    contact_email: Annotated[str | None, typer.Option("--contact-email")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="TEXT")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", metavar="CODE", help="ISO 3166-1 alpha-2, e.g. SE")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", metavar="CODE", help="ISO 4217, e.g. SEK")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", metavar="CODE", help="ISO 639-1, e.g. sv")
+    ] = None,
+    time_zone: Annotated[
+        str | None, typer.Option("--time-zone", metavar="ZONE", help="IANA, e.g. Europe/Stockholm")
+    ] = None,
+    vat_percentage: Annotated[
+        str | None, typer.Option("--vat-percentage", metavar="PERCENT", help="0 to 100, e.g. 25")
+    ] = None,
+    contact_email: Annotated[str | None, typer.Option("--contact-email", metavar="EMAIL")] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:

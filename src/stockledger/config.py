@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import platformdirs
 from pydantic import AfterValidator, AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +24,14 @@ DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # spec §3: 5 MB
 # enough that stalled connections cannot pile up.
 DEFAULT_SEND_TIMEOUT_S = 60.0
 SECRET_FILE_NAME = "secret"
+# Releases before 0.2 kept their data in ./.stockledger of whatever folder a command ran in.
+OLD_DATA_DIR_NAME = ".stockledger"
+
+
+def default_data_dir() -> Path:
+    """One place whatever folder a command runs in: the platform's per-user data folder (Linux:
+    $XDG_DATA_HOME/stockledger, by default ~/.local/share/stockledger)."""
+    return platformdirs.user_data_path("stockledger", appauthor=False)
 
 
 class ConfigError(Exception):
@@ -71,7 +80,7 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    data_dir: Path = Path(".stockledger")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
     secret: str = ""
     host: str = "127.0.0.1"
@@ -94,9 +103,15 @@ class Settings(BaseSettings):
     rate_limit_per_s: Rate = 0.0  # 0 = off (the embedded default)
     rate_limit_burst: int = 0
     workers: int = 1
+    # Proxies whose X-Forwarded-For/-Proto headers are believed (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or networks, or "*" for any.
+    forwarded_allow_ips: str = "127.0.0.1"
     # The address clients reach the service at, e.g. https://stock.example.com (the links of v3
     # pages are absolute). Empty: taken from each request's Host header and scheme.
     public_url: Annotated[str, AfterValidator(_public_url)] = ""
+    # Where the image URLs of the image service point (`<base>/productimage/o/<key>`); unset: this
+    # server, as the client reached it.
+    image_base_url: str | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,11 +10,19 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from stockledger.config import KNOWN_VARIABLES, SECRET_FILE_NAME, ConfigError, Settings, unknown_variables
+from stockledger.config import (
+    KNOWN_VARIABLES,
+    OLD_DATA_DIR_NAME,
+    SECRET_FILE_NAME,
+    ConfigError,
+    Settings,
+    unknown_variables,
+)
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
@@ -30,6 +38,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_HOST": "host",
     "STOCKLEDGER_PORT": "port",
     "STOCKLEDGER_PUBLIC_URL": "public_url",
+    "STOCKLEDGER_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
     "STOCKLEDGER_WORKERS": "workers",
     "STOCKLEDGER_LOG_LEVEL": "log_level",
     "STOCKLEDGER_SHUTDOWN_TIMEOUT_S": "shutdown_timeout_s",
@@ -46,6 +55,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_JWT_AUDIENCE": "jwt_audience",
     "STOCKLEDGER_JWT_ORG_CLAIM": "jwt_org_claim",
     "STOCKLEDGER_JWT_SCOPE_CLAIM": "jwt_scope_claim",
+    "STOCKLEDGER_IMAGE_BASE_URL": "image_base_url",
 }
 
 
@@ -107,6 +117,29 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.jwks_url and not settings.jwks_url.startswith(("https://", "http://")):
         raise ConfigError(f"STOCKLEDGER_JWKS_URL must be an http(s) URL, got {settings.jwks_url!r}.")
+    if settings.image_base_url and not settings.image_base_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"STOCKLEDGER_IMAGE_BASE_URL must be an http(s) URL, got {settings.image_base_url!r}."
+        )
+    check_old_data_dir(settings)
+
+
+def check_old_data_dir(settings: Settings, cwd: Path | None = None) -> None:
+    """Refuse to start a second data directory (a second secret: every issued key refused) beside
+    the ./.stockledger an older release made here, when the data directory is the default one."""
+    if "data_dir" in settings.model_fields_set:
+        return
+    old = (cwd or Path.cwd()) / OLD_DATA_DIR_NAME
+    if old.resolve() == settings.data_dir.resolve():
+        return
+    holds_data = (old / SECRET_FILE_NAME).exists() or (old / "stockledger.db").exists()
+    if holds_data and not (settings.data_dir / SECRET_FILE_NAME).exists():
+        raise ConfigError(
+            f"{old} holds the data of an older release, whose default data directory was the"
+            f" current folder's .stockledger; the default is now {settings.data_dir}: move it there"
+            f" (mkdir -p {settings.data_dir.parent} && mv {old} {settings.data_dir})"
+            f" or set STOCKLEDGER_DATA_DIR={old}."
+        )
 
 
 def describe_database_error(exc: BaseException, settings: Settings) -> str | None:

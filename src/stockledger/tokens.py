@@ -31,6 +31,17 @@ ALGORITHM = "HS256"
 LEEWAY_S = 5  # clock skew tolerated on `exp` (and `iat`/`nbf`)
 ACCESS_TOKEN_TTL_S = 7200  # Zettle's access tokens live two hours
 DEFAULT_SCOPES = "READ:PRODUCT WRITE:PRODUCT READ:PURCHASE WRITE:PURCHASE"
+# The scopes a token may carry: those stockledger checks, and those Zettle integrations ask a
+# merchant for (a key for such an integration must be able to carry them).
+KNOWN_SCOPES = (
+    "READ:PRODUCT",
+    "WRITE:PRODUCT",
+    "READ:PURCHASE",
+    "WRITE:PURCHASE",
+    "READ:USERINFO",
+    "WRITE:USERINFO",
+    "READ:FINANCE",
+)
 TOKEN_USE_ACCESS = "access"
 TOKEN_USE_API_KEY = "api_key"
 API_KEY_CLAIM = "api_key_id"  # in an access token: the API key it was exchanged for

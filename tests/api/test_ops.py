@@ -74,14 +74,14 @@ def _operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 def test_the_routers_matched_before_the_inventory_routes_never_match_their_paths() -> None:
     """create_app tries the inventory routes first; that changes no answer only while no route of the
     routers they pass (operations, token) matches a path of theirs, nor the reverse."""
-    from stockledger.api import inventory, ops, token
+    from stockledger.api import inventory, ops, token, v3_movements
 
     def example(path: str) -> str:
         return re.sub(r"{[^}]+}", "x", path)
 
     passed = [r for router in (ops.router, token.router) for r in router.routes]
     assert passed
-    for mine in inventory.router.routes:
+    for mine in [*inventory.router.routes, *v3_movements.router.routes]:
         for other in passed:
             assert isinstance(mine, APIRoute) and isinstance(other, APIRoute)
             assert not mine.path_regex.match(example(other.path)), (mine.path, other.path)

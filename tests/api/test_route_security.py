@@ -33,9 +33,14 @@ PUBLIC_PREFIXES = (
     "/openapi.json",
     "/ui",
     "/webhooks/zettle",
+    "/productimage",  # image URLs, fetched like any image on the web
 )
 # Writes by verb that are reads by meaning (spec §5: "a read, despite the verb").
-READS_BY_POST = {"/organizations/{org}/inventory/products", "/v3/stock/{inventoryUuid}/products"}
+READS_BY_POST = {
+    "/organizations/{org}/inventory/products",
+    "/v3/products/status",
+    "/v3/stock/{inventoryUuid}/products",
+}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
 # Subscriptions are managed with the READ scope of their events (spec §7), so there the refusal is
 # checked with a token that has no scope at all.
@@ -92,8 +97,10 @@ def leaks(response: Any, victim: dict[str, str]) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("organizationUuid") == victim["org"] or (
-                item.get("locationUuid") == victim["locationUuid"] and "balance" in item
+            if (
+                item.get("organizationUuid") == victim["org"]
+                or (item.get("locationUuid") == victim["locationUuid"] and "balance" in item)
+                or item.get("inventoryUuid") == victim["locationUuid"]  # Inventory v3
             ):
                 return True
             stack.extend(item.values())
@@ -117,6 +124,12 @@ async def victim(api: Api, db: Database) -> dict[str, str]:
     assert (await api.put(f"/custom-low-stock/locations/{locs['STORE']}", json=rule)).status_code < 300
     settings = {"allowNegativeStock": False}
     assert (await api.put("/organizations/self/settings", json=settings)).status_code == 200
+    purchase_uuid = new_uuid()
+    line = {"productUuid": product, "variantUuid": variant, "quantity": 1, "name": marker}
+    purchase = {"purchaseUuid": purchase_uuid, "products": [line]}
+    assert (await api.post("/organizations/self/purchases", json=purchase)).status_code == 200
+    image = {"imageFormat": "JPEG", "imageUrl": f"https://shop.example/{marker}.jpg"}
+    assert (await api.post("/v2/images/organizations/self/products", json=image)).status_code == 200
     async with running_receiver() as receiver:
         created = await api.post(
             "/organizations/self/subscriptions",
@@ -139,6 +152,7 @@ async def victim(api: Api, db: Database) -> dict[str, str]:
     return {
         "org": api.org,
         "locationUuid": locs["STORE"],
+        "inventoryUuid": locs["STORE"],
         "loc": locs["STORE"],
         "productUuid": product,
         "p": product,
@@ -148,6 +162,7 @@ async def victim(api: Api, db: Database) -> dict[str, str]:
         "messageUuid": await db.read(last_message),
         "signingKey": created.json()["signingKey"],
         "marker": marker,
+        "purchaseUuid": purchase_uuid,
     }
 
 
@@ -257,6 +272,15 @@ async def test_the_generated_checks_reach_every_family_of_routes(api: Api) -> No
         "/custom-low-stock/locations/{locationUuid}",
         "/organizations/{org}/inventory/locations/{locationUuid}/low-stock",
         "/inventory",
+        "/v3/inventories/{inventoryUuid}",
+        "/v3/products/status",
+        "/v3/custom-low-stock",
+        "/purchases/v2",
+        "/purchase/v2/{purchaseUuid}",
+        "/v2/images/organizations/{org}/products",
+        "/v2/images/organizations/{org}/products/bulk",
+        "/v1/taxes",
+        "/v1/taxes/settings",
     ]
     assert [f for f in families if f not in covered] == []
     document = (await api.client.get("/openapi.json")).json()
@@ -264,6 +288,7 @@ async def test_the_generated_checks_reach_every_family_of_routes(api: Api) -> No
     assert public == [
         "/healthz",
         "/metrics",
+        "/productimage/{size}/{lookupKey}",
         "/readyz",
         "/token",
         "/webhooks/zettle/{org}",

@@ -43,7 +43,8 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
         "5 full fetch",
         "6 incremental sync",
         "7 webhooks",
-        "9 v3 paging",
+        "9 v3 movements",
+        "10 v3 paging",
     ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
@@ -52,7 +53,7 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
 
 def test_load_scenarios_measure_throughput_and_latency(tiny_results: dict) -> None:
     for row in tiny_results["rows"]:
-        if row["scenario"] in {"1 movements", "2 limit"}:
+        if row["scenario"] in {"1 movements", "2 limit", "9 v3 movements"}:
             assert row["median"]["throughput"] > 0
             assert row["median"]["p99_ms"] >= row["median"]["p50_ms"] >= 0
 
@@ -101,7 +102,7 @@ def test_fetch_and_sync_rows_report_their_seeding_time(tiny_results: dict) -> No
 
 
 def test_v3_paging_follows_every_link_and_compares_with_the_streamed_fetch(tiny_results: dict) -> None:
-    rows = [r for r in tiny_results["rows"] if r["scenario"] == "9 v3 paging"]
+    rows = [r for r in tiny_results["rows"] if r["scenario"] == "10 v3 paging"]
     reads = {r["params"]["read"]: r for r in rows}
     assert len(reads) == 3 and "old API streamed" in reads
     for read, row in reads.items():
@@ -127,7 +128,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == set("123456789")
+    assert full.name == "full" and everything == {str(n) for n in range(1, 11)}
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 

@@ -113,6 +113,7 @@ def test_secret_file_readable_by_others_is_refused(env: dict[str, str], command:
         ("STOCKLEDGER_WORKERS", "0", "STOCKLEDGER_WORKERS must be 1 or more"),
         ("STOCKLEDGER_LOG_LEVEL", "verbose", "STOCKLEDGER_LOG_LEVEL must be one of"),
         ("STOCKLEDGER_JWKS_URL", "id.example.test/jwks", "STOCKLEDGER_JWKS_URL must be an http(s) URL"),
+        ("STOCKLEDGER_IMAGE_BASE_URL", "images.example", "STOCKLEDGER_IMAGE_BASE_URL must be an http(s) URL"),
         ("STOCKLEDGER_DISPATCHER", "maybe", "STOCKLEDGER_DISPATCHER must be one of 1/0, true/false"),
         ("STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE", "2", "STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE must be one of"),
         ("STOCKLEDGER_SHUTDOWN_TIMEOUT_S", "inf", "zero or more"),

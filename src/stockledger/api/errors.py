@@ -51,6 +51,10 @@ def _message(error: dict[str, Any]) -> str:
         if isinstance(error.get("input"), bytes):  # the body was not parsed: not declared as JSON
             return "must be a JSON object sent with Content-Type: application/json"
         return "must be a JSON object"
+    if kind == "list_type":  # Inventory v3 bodies are JSON arrays
+        if isinstance(error.get("input"), bytes):
+            return "must be a JSON array sent with Content-Type: application/json"
+        return "must be a JSON array"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from stockledger.api.responses import json_response
-from stockledger.metrics import OUTBOX_DEPTH
+from stockledger.metrics import OUTBOX_DEPTH, exposition
 from stockledger.plumbing import app_state
 from stockledger.service import ops
 
@@ -58,4 +58,4 @@ async def metrics(request: Request) -> Response:
         OUTBOX_DEPTH.set(await ops.outbox_depth(app_state(request).db))
     except Exception:  # an unreachable database must not hide the other metrics
         log.warning("could not measure the outbox depth", exc_info=True)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, Wire
 from stockledger.domain.errors import Violation, validation_error
-from stockledger.domain.organization import parse_changes
+from stockledger.domain.organization import organization_id, parse_changes
 from stockledger.plumbing import app_state
 from stockledger.service import settings
 from stockledger.service.context import Actor
@@ -122,12 +122,6 @@ def zettle_timestamp(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-def organization_id(org_uuid: str) -> int:
-    """Zettle's numeric organization id: stable per organization, derived from its UUID (nothing in
-    this service numbers organizations); 28 bits, well inside every client's integer type."""
-    return int(org_uuid.replace("-", "")[:7], 16)
-
-
 def organization_body(found: settings.OrgSettings) -> dict[str, Any]:
     profile = found.profile
     return {
@@ -160,9 +154,8 @@ def organization_body(found: settings.OrgSettings) -> dict[str, Any]:
         "customerStatus": "ACCEPTED",
         "usesVat": True,
         "customerType": None,
-        # Prices are VAT-inclusive; sales tax (which needs Zettle's /v1/taxes) is not modelled.
-        "taxationType": "VAT",
-        "taxationMode": "INCLUSIVE",
+        "taxationType": profile.taxation_type,
+        "taxationMode": profile.taxation_mode,
         "timeZone": profile.time_zone,
     }
 

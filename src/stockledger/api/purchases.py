@@ -113,6 +113,15 @@ def _parse(text: bytes | str, path: str) -> Any:
         raise validation_error([Violation(path, f"malformed JSON: {exc.msg}")]) from None
 
 
+def _received_text(body: bytes) -> str | None:
+    """The document's text to keep as received: UTF-8 (a byte-order mark aside), else None (the
+    parsed document is kept instead)."""
+    try:
+        return body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None
+
+
 def _signature_rejected(message: str) -> ServiceError:
     # Not a bearer-token route: no WWW-Authenticate challenge.
     return ServiceError(message, 401, "UNAUTHENTICATED")
@@ -131,10 +140,12 @@ async def record_purchase(
     Idempotent per purchaseUuid: a second submission changes nothing and answers the first result
     (with `Idempotent-Replayed: true`)."""
     state = app_state(request)
+    body = await request.body()
     recorded = await purchases.record(
         state.db,
         actor.org,
-        _parse(await request.body(), ""),
+        _parse(body, ""),
+        received=_received_text(body),
         channel=Channel.API,
         fallback_user=actor.sub,
         client_id=actor.client_id,
@@ -188,6 +199,7 @@ async def zettle_webhook(request: Request, org: str) -> Response:
         state.db,
         org_uuid,
         _parse(str(payload), "payload"),
+        received=str(payload),
         channel=Channel.WEBHOOK,
         fallback_user=org_uuid,
         max_lines=state.settings.max_changes,

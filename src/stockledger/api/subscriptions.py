@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
 from stockledger.api import idempotency
-from stockledger.api.auth import authenticate, check_org
+from stockledger.api.auth import authenticate, bearer, check_org
 from stockledger.api.responses import json_response
 from stockledger.api.routing import ExactJSONRoute
 from stockledger.api.wire import ERRORS, Wire
@@ -50,6 +50,7 @@ def runtime_of(request: Request) -> WebhookRuntime:
     return runtime
 
 
+@bearer
 async def subscriber(request: Request) -> Actor:
     """Subscriptions are read scopes' business: the token needs READ:PRODUCT or READ:PURCHASE
     (each event subscribed to is then checked against its own scope)."""
@@ -176,7 +177,8 @@ async def update_subscription(
 
 
 @router.delete(BASE + "/{uuid}", status_code=204)
-@router.delete(BASE + "/uuid/{uuid}", status_code=204)  # Zettle documents both spellings
+# Zettle documents both spellings
+@router.delete(BASE + "/uuid/{uuid}", status_code=204, operation_id="deleteSubscriptionByUuidPath")
 async def delete_subscription(request: Request, org: str, uuid: str, actor: Actor = Subscriber) -> Response:
     await service.delete(app_state(request).db, actor, _sub_uuid(uuid), claim=idempotency.claim_of(request))
     return Response(status_code=204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
@@ -56,8 +58,12 @@ async def token(
     return json_response({"access_token": access, "expires_in": ACCESS_TOKEN_TTL_S})
 
 
-@router.get("/users/self", response_model=UserOut)
-@router.get("/users/me", response_model=UserOut)
+_ANY_TOKEN: dict[str, Any] = {"openapi_extra": {"security": [{"bearerAuth": []}]}}  # a token, no scope
+
+
+@router.get("/users/self", response_model=UserOut, **_ANY_TOKEN)
+@router.get("/users/me", response_model=UserOut, operation_id="usersMe", **_ANY_TOKEN)
 async def users_self(request: Request) -> Response:
+    """The caller: its user UUID and organization (any valid access token)."""
     actor = await authenticate(request)
     return json_response({"uuid": actor.sub, "organizationUuid": actor.org})

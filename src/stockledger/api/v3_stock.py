@@ -155,10 +155,10 @@ def product_uuids_of(body: Any) -> list[str]:
 
 
 @router.get("/v3/stock", response_model=list[StockRowOut])
-async def all_stores(
+async def stock_of_stores(
     request: Request, limit: str | None = LimitQuery, cursor: str | None = CursorQuery, actor: Actor = Reader
 ) -> Response:
-    """Rows of every STORE inventory, by inventory, product and variant; `Link` when more follow."""
+    """Stock rows of every STORE inventory, in pages: by inventory, product and variant."""
     size = page_limit(limit)
     state = app_state(request)
     page = await v3_stock.stores_page(state.db, actor, limit=size, cursor=cursor or None)
@@ -166,14 +166,14 @@ async def all_stores(
 
 
 @router.get("/v3/stock/{inventoryUuid}", response_model=list[StockRowOut])
-async def one_inventory(
+async def stock_of_inventory(
     request: Request,
     inventoryUuid: str,
     limit: str | None = LimitQuery,
     cursor: str | None = CursorQuery,
     actor: Actor = Reader,
 ) -> Response:
-    """Rows of one inventory of any type, by product and variant; `Link` when more follow."""
+    """Stock rows of one inventory of any type, in pages: by product and variant."""
     inventory = path_uuid(inventoryUuid, "inventoryUuid")
     size = page_limit(limit)
     state = app_state(request)
@@ -188,10 +188,10 @@ async def one_inventory(
 
 
 @router.get("/v3/stock/{inventoryUuid}/products/{productUuid}", response_model=list[StockRowOut])
-async def one_product(
+async def stock_of_product(
     request: Request, inventoryUuid: str, productUuid: str, actor: Actor = Reader
 ) -> Response:
-    """Every row of one tracked product in one inventory (no paging); untracked → PRODUCT_NOT_TRACKED."""
+    """Stock rows of one tracked product in one inventory (no paging); untracked → PRODUCT_NOT_TRACKED."""
     inventory = path_uuid(inventoryUuid, "inventoryUuid")
     product = path_uuid(productUuid, "productUuid")
     state = app_state(request)
@@ -202,10 +202,10 @@ async def one_product(
 @router.post(
     "/v3/stock/{inventoryUuid}/products", response_model=list[StockRowOut], openapi_extra=PRODUCTS_BODY
 )
-async def several_products(
+async def stock_of_products(
     request: Request, inventoryUuid: str, body: Any = Body(None), actor: Actor = Reader
 ) -> Response:
-    """A read by POST: the rows of the listed products in one inventory; untracked ones are absent."""
+    """Stock rows of several products in one inventory (a read by POST); untracked ones are absent."""
     inventory = path_uuid(inventoryUuid, "inventoryUuid")
     wanted = product_uuids_of(body)
     state = app_state(request)

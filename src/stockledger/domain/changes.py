@@ -11,6 +11,9 @@ from stockledger.domain.errors import ServiceError, Violation, validation_error
 from stockledger.domain.quantity import MAX_BALANCE_UNITS, format_units
 
 BalanceKey = tuple[str, str, str]  # (location_uuid, product_uuid, variant_uuid)
+# The properties naming a change's two locations, per wire format (a violation names them).
+LOCATION_PROPERTIES = ("fromLocationUuid", "toLocationUuid")  # the Inventory API's changes
+V3_LOCATION_PROPERTIES = ("from", "to")  # Inventory API v3's movements
 
 
 class Source(StrEnum):
@@ -26,7 +29,8 @@ class Source(StrEnum):
 class Change:
     """One validated movement request: `units` thousandths (> 0) from one location to another.
 
-    `path` is the property path of this change in the request (e.g. "changes[2]"), for errors.
+    `path` is the property path of this change in the request (e.g. "changes[2]"), for errors, and
+    `location_properties` the names its request gives the two locations (`from`/`to` in v3).
     """
 
     product_uuid: str
@@ -35,6 +39,7 @@ class Change:
     to_location: str
     units: int
     path: str = ""
+    location_properties: tuple[str, str] = LOCATION_PROPERTIES
 
     def __post_init__(self) -> None:
         assert self.units > 0, "a movement always moves a positive quantity"

@@ -102,10 +102,11 @@ def check_locations(changes: Sequence[Change], locations: Set[str]) -> ServiceEr
     """Both ends of every change must be locations of the organization (every offence is named)."""
     violations = []
     for change in changes:
+        from_property, to_property = change.location_properties
         if change.from_location not in locations:
-            violations.append(Violation(f"{change.path}.fromLocationUuid", "unknown location"))
+            violations.append(Violation(f"{change.path}.{from_property}", "unknown location"))
         if change.to_location not in locations:
-            violations.append(Violation(f"{change.path}.toLocationUuid", "unknown location"))
+            violations.append(Violation(f"{change.path}.{to_property}", "unknown location"))
     return validation_error(violations) if violations else None
 
 

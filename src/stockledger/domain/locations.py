@@ -27,6 +27,13 @@ def parse_location_type(raw: str) -> LocationType | None:
         return None
 
 
+def is_type_name(name: str) -> bool:
+    """A store name that reads as a location type (`STORE`, `sold`, ` Bin `): refused for stores,
+    because clients look system locations up by name (Inventory v3 §4.1) and a custom store of
+    such a name would make that lookup ambiguous."""
+    return parse_location_type(name) is not None
+
+
 @dataclass(frozen=True)
 class Location:
     """A location of an organization as stored."""

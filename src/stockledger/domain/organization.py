@@ -12,6 +12,7 @@ from typing import Any
 
 import pycountry
 
+from stockledger.domain.errors import ServiceError, forbidden
 from stockledger.domain.text import NUL
 
 # What an organization answers before its merchant sets anything: a complete, valid profile, so an
@@ -45,6 +46,13 @@ class Profile:
 PROFILE_FIELDS = tuple(f.name for f in fields(Profile))
 
 
+# Every organization is a VAT organization whose prices include VAT: sales tax (rates chosen per
+# product from Zettle's /v1/taxes) is not modelled, so the taxes API answers as Zettle does for
+# VAT organizations (api/taxes.py).
+VAT = "VAT"
+INCLUSIVE = "INCLUSIVE"
+
+
 @dataclass(frozen=True)
 class EffectiveProfile:
     """What the organization answers: every field set, the defaults filled in."""
@@ -56,6 +64,24 @@ class EffectiveProfile:
     time_zone: str
     vat_percentage: Decimal
     contact_email: str | None
+    taxation_type: str = VAT
+    taxation_mode: str = INCLUSIVE
+
+
+def taxes_refused(profile: EffectiveProfile) -> ServiceError:
+    """Zettle's answer to its taxes API (`/v1/taxes…`) for an organization that does not use sales
+    tax: 403, which integrations read as "send vatPercentage, not taxRates" (product-library-api
+    §3.11). Every organization here is a VAT one (above)."""
+    return forbidden(
+        f"Tax rates are for sales-tax organizations; this organization's taxation type is "
+        f"{profile.taxation_type} ({format(profile.vat_percentage, 'f')}% by default)"
+    )
+
+
+def organization_id(org_uuid: str) -> int:
+    """Zettle's numeric organization id: stable per organization, derived from its UUID (nothing in
+    this service numbers organizations); 28 bits, well inside every client's integer type."""
+    return int(org_uuid.replace("-", "")[:7], 16)
 
 
 def effective(profile: Profile, org_uuid: str) -> EffectiveProfile:

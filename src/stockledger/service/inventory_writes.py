@@ -1,14 +1,16 @@
-"""Movement requests: PUT /inventory (spec §5) and bulk v2, posted through `service.posting`.
+"""Movement requests: PUT /inventory (spec §5), POST /v3/movements and bulk v2, posted through
+`service.posting`.
 
-Concurrent PUTs of one organization wait in its write queue and share one transaction
-(`store/write_queue.py`); `posting.post` answers each as if it ran alone right after the ones
-before it.
+Concurrent PUTs and v3 movements of one organization wait in its write queue and share one
+transaction (`store/write_queue.py`); `posting.post` answers each as if it ran alone right after the
+ones before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -68,13 +70,14 @@ def _balances_in(
 
 @dataclass
 class _Put:
-    """One PUT /inventory waiting in its organization's write queue."""
+    """One PUT /inventory or POST /v3/movements waiting in its organization's write queue."""
 
     actor: Actor
     changes: list[Change]
     return_location: str | None
     external_uuid: str | None
     claim: WriteClaim | None  # the request's Idempotency-Key, claimed with its effect
+    answered: bool = True  # False: its answer carries no balances (v3), so none are read for it
 
 
 async def update_balances(
@@ -94,11 +97,35 @@ async def update_balances(
     validated and answered on its own, as if it ran alone right after the ones before it. `claim`:
     the request's Idempotency-Key, claimed in that transaction if the PUT is accepted."""
     check_limit(len(changes), max_changes, "changes")
-    await organizations.ensure(db, actor.org)
     put = _Put(actor, changes, return_location, external_uuid, claim)
-    runner = _PutRunner(db, default_low_stock_units)
-    result: LocationBalances = await db.queues.batched(actor.org, runner, put, len(changes))
+    result: LocationBalances = await _queued(db, put, default_low_stock_units)
     return result
+
+
+async def move(
+    db: Database,
+    actor: Actor,
+    changes: list[Change],
+    *,
+    external_uuid: str | None,
+    max_changes: int,
+    default_low_stock_units: int,
+    claim: WriteClaim | None = None,
+) -> None:
+    """POST /v3/movements: the PUT's write without its answer. All changes in order, in one
+    transaction, or none; queued and batched with the organization's PUTs. `external_uuid` (v3's
+    `identifier`) is recorded and echoed in the event, never used to recognise a repeat."""
+    check_limit(len(changes), max_changes, "movements")
+    await _queued(
+        db, _Put(actor, changes, None, external_uuid, claim, answered=False), default_low_stock_units
+    )
+
+
+async def _queued(db: Database, put: _Put, default_low_stock_units: int) -> Any:
+    """Queue the request for its organization's write queue; its answer (None when not `answered`)."""
+    await organizations.ensure(db, put.actor.org)
+    runner = _PutRunner(db, default_low_stock_units)
+    return await db.queues.batched(put.actor.org, runner, put, len(put.changes))
 
 
 @dataclass(frozen=True)
@@ -136,10 +163,12 @@ async def _put_all(uow: UnitOfWork, puts: list[_Put], default_low_stock_units: i
     org = puts[0].actor.org
     last_seq = await write_path.lock_allocating(conn, org, sum(len(p.changes) for p in puts))
     prelude = await write_path.prelude(conn, org, (c.product_uuid for p in puts for c in p.changes))
-    answer_at: list[Location | ServiceError] = []
+    answer_at: list[Location | ServiceError | None] = []  # None: answered without balances
     for put in puts:
         try:
-            answer_at.append(_answer_location(prelude.locations, put.return_location))
+            answer_at.append(
+                _answer_location(prelude.locations, put.return_location) if put.answered else None
+            )
         except ServiceError as exc:
             answer_at.append(exc)
     postings = [
@@ -165,8 +194,8 @@ async def _put_all(uow: UnitOfWork, puts: list[_Put], default_low_stock_units: i
     )
     answers: list[object] = []
     for put, at, result in zip(puts, answer_at, results, strict=True):
-        if isinstance(result, ledger.Posted) and isinstance(at, Location):
-            answers.append(_balances_in(at, put.changes, result.shown))
+        if isinstance(result, ledger.Posted):
+            answers.append(_balances_in(at, put.changes, result.shown) if isinstance(at, Location) else None)
         else:
             answers.append(result)
     return answers

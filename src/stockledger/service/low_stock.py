@@ -1,14 +1,16 @@
-"""Low-stock use cases (spec §6): configuration writes and reads, the low-stock view, and the
-InventoryLowStock event raised inside the movement transaction (spec §7)."""
+"""Low-stock use cases (spec §6): configuration writes and reads (the old API's replacing writes and
+Inventory v3's partial ones), the low-stock view, and the InventoryLowStock event raised inside the
+movement transaction (spec §7)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.changes import BalanceKey
+from stockledger.domain.errors import not_tracked
 from stockledger.domain.locations import Location
 from stockledger.domain.low_stock_rules import (
     LOW_STOCK_EVENT,
@@ -38,6 +40,20 @@ class ConfigRequest:
     alert: bool
     path: str = ""
     location_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigPatch:
+    """One entry of `POST /v3/custom-low-stock`: what it names changes, what it omits stays.
+    `level_given` with `level_units` None removes the level; `alert` None leaves the alert as is."""
+
+    location_uuid: str
+    product_uuid: str
+    variant_uuid: str
+    level_given: bool
+    level_units: int | None
+    alert: bool | None
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,41 @@ async def save(
                 entry.product_uuid, entry.variant_uuid, entry.level_units, entry.alert
             )
         await low_stock_levels.save(conn, actor.org, configs, now_ms())
+
+    await db.write(work, claim=claim)
+
+
+async def patch(
+    db: Database, actor: Actor, entries: list[ConfigPatch], claim: WriteClaim | None = None
+) -> None:
+    """Inventory v3's write: each entry changes the fields it names of one variant's configuration in
+    one location, in order, all of them or none. Unknown location → 400 on `<path>.inventoryUuid`;
+    a product not tracked → 400 PRODUCT_NOT_TRACKED on `<path>.productUuid` (v3 shows the setting
+    only in stock rows, which list tracked products only). A result equal to the defaults is deleted."""
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> None:
+        await orgs.lock(conn, actor.org)  # ordered with movements, as in `save`
+        all_locations = await locations.list_all(conn, actor.org)
+        keys: list[BalanceKey] = []
+        for entry in entries:
+            ref = LocationRef(uuid=entry.location_uuid, uuid_path=f"{entry.path}.inventoryUuid")
+            location = resolve_location(all_locations, ref, in_path=False)
+            keys.append((location.uuid, entry.product_uuid, entry.variant_uuid))
+        tracked = await products.tracked_among(conn, actor.org, {e.product_uuid for e in entries})
+        for entry in entries:
+            if entry.product_uuid not in tracked:
+                raise not_tracked(entry.product_uuid, f"{entry.path}.productUuid")
+        configs = await low_stock_levels.configs_of(conn, actor.org, keys)
+        for key, entry in zip(keys, entries, strict=True):
+            cfg = configs.get(key) or LowStockConfig(entry.product_uuid, entry.variant_uuid, None, False)
+            if entry.level_given:
+                cfg = replace(cfg, level_units=entry.level_units)
+            if entry.alert is not None:
+                cfg = replace(cfg, alert=entry.alert)
+            configs[key] = cfg
+        changed = {key: configs[key] for key in keys}
+        await low_stock_levels.save(conn, actor.org, changed, now_ms())
 
     await db.write(work, claim=claim)
 

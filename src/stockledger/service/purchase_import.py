@@ -59,6 +59,7 @@ async def replay(
                     db,
                     org,
                     document,
+                    received=line,
                     channel=Channel.IMPORT,
                     fallback_user=org,
                     max_lines=max_lines,

@@ -2,8 +2,9 @@
 
 One purchase = one transaction under the organization lock: look up the purchase UUID, and if it is
 new apply its movements (source PURCHASE, the purchase UUID as externalUuid, a SYSTEM actor), append
-`PurchaseCreated` to the outbox and store the answer. A second submission finds the stored answer
-and changes nothing; two concurrent submissions queue on the lock, so exactly one applies.
+`PurchaseCreated` to the outbox and store the answer with the document as received (the Purchase
+API reads it back, service/purchase_reads.py). A second submission finds the stored answer and
+changes nothing; two concurrent submissions queue on the lock, so exactly one applies.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.changes import Source
 from stockledger.domain.ledger import Request
 from stockledger.domain.locations import LocationType
+from stockledger.domain.purchase_fields import recorded_fields
 from stockledger.domain.purchases import parse_purchase, plan_purchase, publishable
 from stockledger.service import catalog, organizations, posting
 from stockledger.service.context import Actor
@@ -56,14 +59,17 @@ async def record(
     max_lines: int,
     default_low_stock_units: int,
     claim: WriteClaim | None = None,
+    received: str | None = None,
 ) -> Recorded:
     """Record one purchase document (decimals parsed exactly); invalid → 400 and nothing changes.
 
     The events name the purchase's `userUuid` (the cashier) when it has one, else `fallback_user`
-    (the token's subject, or the organization for deliveries that carry no user).
+    (the token's subject, or the organization for deliveries that carry no user). `received` is the
+    document's JSON text as it arrived, kept as it is; without it the parsed document is kept.
     """
     payload = publishable(document)
     purchase = parse_purchase(document, max_lines=max_lines)
+    kept = received if received is not None else orjson.dumps(payload).decode()
     actor = Actor(org, purchase.user_uuid or fallback_user, client_id, user_type=SYSTEM)
     await organizations.ensure(db, org)
 
@@ -99,7 +105,18 @@ async def record(
         await outbox.append(uow, org, PURCHASE_CREATED, payload, at_ms)
         await catalog.remember_from_purchase(conn, org, document)  # names for the back office
         result = plan.result(purchase.purchase_uuid)
-        await purchases.insert(conn, org, purchase.purchase_uuid, channel.value, result, at_ms)
+        fields = recorded_fields(document, purchase.purchase_uuid)
+        number, stamp = fields.purchase_number, fields.timestamp_ms
+        new = purchases.NewPurchase(
+            purchase.purchase_uuid,
+            channel.value,
+            result,
+            kept,
+            at_ms if stamp is None else stamp,
+            await purchases.next_number(conn, org) if number is None else number,
+            fields.refunds_purchase_uuid,
+        )
+        await purchases.insert(conn, org, new, at_ms)
         return Recorded(result, replayed=False)
 
     return await db.unit_of_work(work, claim=claim)

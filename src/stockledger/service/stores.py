@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, validation_error
 from stockledger.domain.ids import new_location_uuid
-from stockledger.domain.locations import Location, LocationType
+from stockledger.domain.locations import Location, LocationType, is_type_name
 from stockledger.service import organizations
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, resolve_location
@@ -18,10 +18,19 @@ from stockledger.store.tables import locations as locations_table
 from stockledger.store.unit_of_work import WriteClaim
 
 
+def _refuse_type_name(name: str) -> None:
+    if is_type_name(name):
+        raise validation_error(
+            [Violation("name", "must not be a location type (STORE, SOLD, BIN or SUPPLIER, in any case)")]
+        )
+
+
 async def create_store(
     db: Database, actor: Actor, *, name: str, description: str | None, claim: WriteClaim | None = None
 ) -> Location:
-    """A new STORE location (version-1 UUID); it is not the default until made so."""
+    """A new STORE location (version-1 UUID); it is not the default until made so. Serves the old
+    API's extension and `POST /v3/inventories` alike. A name equal to a location type is refused."""
+    _refuse_type_name(name)
     await organizations.ensure(db, actor.org)
     location = Location(new_location_uuid(), LocationType.STORE.value, name, description, False, False)
 
@@ -55,7 +64,8 @@ async def update_store(
     make_default: bool | None,
     claim: WriteClaim | None = None,
 ) -> Location:
-    """Rename / describe a STORE-type location, or make it the default (exactly one default at a time)."""
+    """Rename / describe a STORE-type location, or make it the default (exactly one default at a time).
+    A new name equal to a location type is refused (see `create_store`)."""
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> Location:
@@ -70,7 +80,8 @@ async def update_store(
         if make_default is False and location.is_default:
             raise validation_error([Violation("default", "make another store the default instead")])
         values: dict[str, object] = {}
-        if name is not None:
+        if name is not None and name != location.name:
+            _refuse_type_name(name)  # the system STORE keeps its own name "STORE"
             values["name"] = name
         if description_given:
             values["description"] = description

@@ -1,12 +1,17 @@
-"""Starting and stopping tracking of a product (spec §1, §5)."""
+"""Starting and stopping tracking of a product (spec §1, §5), one or many at a time, and reading
+the tracking state (Inventory v3 §8)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain import event_payloads
-from stockledger.domain.errors import not_tracked
-from stockledger.service import organizations
+from stockledger.domain.errors import Violation, not_tracked, validation_error
+from stockledger.service import cursors, organizations
 from stockledger.service.context import Actor
 from stockledger.service.inventory import LocationRef, records, resolve_location
 from stockledger.service.results import LocationBalances
@@ -71,3 +76,62 @@ async def stop(db: Database, actor: Actor, product_uuid: str, claim: WriteClaim 
             raise not_tracked(product_uuid)
 
     await db.unit_of_work(work, claim=claim)
+
+
+async def set_many(
+    db: Database, actor: Actor, wanted: Iterable[tuple[str, bool]], claim: WriteClaim | None = None
+) -> None:
+    """Enable (True) or disable (False) tracking of several products in one transaction
+    (`POST /v3/products`). A product named twice ends in its last state; only products whose state
+    differs from the stored one change, each with one event. Already in the wanted state is no error."""
+    final = dict(wanted)  # the last entry of a product wins; first-mention order is kept
+    await organizations.ensure(db, actor.org)
+
+    async def work(uow: UnitOfWork) -> None:
+        await orgs.lock(uow.conn, actor.org)
+        at_ms = now_ms()
+        for product_uuid, tracked in final.items():
+            await set_tracking_locked(uow, actor, product_uuid, tracked, at_ms)
+
+    await db.unit_of_work(work, claim=claim)
+
+
+async def tracked_among(db: Database, actor: Actor, product_uuids: Iterable[str]) -> set[str]:
+    """Which of the given products are tracked (`POST /v3/products/status`)."""
+    wanted = list(product_uuids)
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> set[str]:
+        return await products.tracked_among(conn, actor.org, wanted)
+
+    return await db.read(work)
+
+
+@dataclass(frozen=True)
+class TrackedPage:
+    product_uuids: list[str]
+    next_cursor: str | None
+
+
+_TRACKED_CHECK = cursors.filters_check("tracked-products")
+
+
+async def tracked_page(db: Database, actor: Actor, *, limit: int, cursor: str | None) -> TrackedPage:
+    """One page of tracked products by UUID (`GET /v3/products`). Keyset on the UUID: a product
+    whose tracking starts or stops while a client pages appears once or not at all, never twice."""
+    after = None
+    if cursor is not None:
+        (position,) = cursors.decode(cursor, _TRACKED_CHECK, size=1)
+        if not isinstance(position, str):
+            raise validation_error([Violation("cursor", "is not a valid cursor")])
+        after = position
+    await organizations.ensure(db, actor.org)
+
+    async def work(conn: AsyncConnection) -> list[str]:
+        return await products.tracked_page(conn, actor.org, after=after, limit=limit + 1)
+
+    found = await db.read(work)
+    if len(found) <= limit:
+        return TrackedPage(found, None)
+    page = found[:limit]
+    return TrackedPage(page, cursors.encode([page[-1]], _TRACKED_CHECK))

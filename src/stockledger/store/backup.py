@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.store.migrate import current_revision
-from stockledger.store.tables import metadata
+from stockledger.store.tables import instance_settings, metadata
 
 FORMAT = "stockledger-export"
 FORMAT_VERSION = 1
@@ -81,10 +81,15 @@ async def import_lines(conn: AsyncConnection, lines: Iterable[bytes]) -> dict[st
         )
     tables = {table.name: table for table in _tables()}
     for table in tables.values():
+        if table is instance_settings:  # the installation's own settings, not data: replaced below
+            continue
         if await conn.scalar(select(func.count()).select_from(table)):
             raise BackupError(
                 f"the database is not empty (table {table.name} has rows); import needs an empty one"
             )
+    # The imported data (its API keys) defines the installation: its settings (the fingerprint of
+    # the secret those keys were signed with) replace what a `serve` here may have recorded.
+    await conn.execute(delete(instance_settings))
     counts: dict[str, int] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
 

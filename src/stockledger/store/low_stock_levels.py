@@ -78,6 +78,23 @@ async def remove(conn: AsyncConnection, org: str, keys: Iterable[BalanceKey]) ->
         )
 
 
+async def configs_of(
+    conn: AsyncConnection, org: str, keys: Iterable[BalanceKey]
+) -> dict[BalanceKey, LowStockConfig]:
+    """The stored configurations of the given (location, product, variant) keys; unset keys are absent."""
+    c = low_stock_levels.c
+    found: dict[BalanceKey, LowStockConfig] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        stmt = select(c.location_uuid, c.product_uuid, c.variant_uuid, c.level_units, c.alert).where(
+            c.org_uuid == org, tuple_(c.location_uuid, c.product_uuid, c.variant_uuid).in_(chunk)
+        )
+        for location, product, variant, level, alert in (await conn.execute(stmt)).all():
+            found[(location, product, variant)] = LowStockConfig(
+                product, variant, None if level is None else int(level), bool(alert)
+            )
+    return found
+
+
 async def in_location(
     conn: AsyncConnection, org: str, location_uuid: str, product_uuid: str | None = None
 ) -> list[LowStockConfig]:

@@ -38,13 +38,19 @@ def is_known_revision(revision: str) -> bool:
         return False
 
 
-def _upgrade(sync_conn: Any, cfg: Config) -> None:
+def _upgrade(sync_conn: Any, cfg: Config) -> list[str]:
+    """Upgrade to the newest schema; the revisions applied, oldest first."""
+    before = MigrationContext.configure(sync_conn).get_current_revision()
     cfg.attributes["connection"] = sync_conn
     command.upgrade(cfg, "head")
+    script = ScriptDirectory.from_config(cfg)
+    applied = [rev.revision for rev in script.iterate_revisions("head", before or "base")]
+    return list(reversed(applied))
 
 
-async def upgrade(url: str) -> None:
-    """Bring the database at `url` to the newest schema (idempotent, safe under concurrency on PostgreSQL)."""
+async def upgrade(url: str) -> list[str]:
+    """Bring the database at `url` to the newest schema (idempotent, safe under concurrency on
+    PostgreSQL); the revisions this call applied, oldest first (none when it was up to date)."""
     if url.startswith("sqlite"):
         prepare_sqlite_file(url)
     engine = create_async_engine(url)
@@ -52,7 +58,7 @@ async def upgrade(url: str) -> None:
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK_ID})"))
-            await conn.run_sync(_upgrade, alembic_config())
+            return await conn.run_sync(_upgrade, alembic_config())
     finally:
         await engine.dispose()
 

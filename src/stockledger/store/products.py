@@ -51,3 +51,16 @@ async def set_tracked(conn: AsyncConnection, org: str, product_uuid: str, tracke
     )
     await conn.execute(stmt)
     return True
+
+
+async def tracked_page(conn: AsyncConnection, org: str, *, after: str | None, limit: int) -> list[str]:
+    """Up to `limit` tracked products by UUID, those after `after` (a keyset page)."""
+    stmt = (
+        select(products.c.product_uuid)
+        .where(products.c.org_uuid == org, products.c.tracked.is_(True))
+        .order_by(products.c.product_uuid)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(products.c.product_uuid > after)
+    return list((await conn.scalars(stmt)).all())

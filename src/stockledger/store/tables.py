@@ -137,6 +137,9 @@ api_keys = Table(
 
 # Purchases recorded from a point of sale (spec §9): one row per purchase UUID makes recording
 # idempotent; `result` is the JSON answer of the first submission, replayed to every later one.
+# The Purchase API (v2) reads them back: `document` is the purchase as received (NULL only where the
+# event log no longer held it when the column was added), `timestamp_ms` the purchase's own time
+# (the document's, else the recording time) and with the UUID the keyset of `GET /purchases/v2`.
 purchases = Table(
     "purchases",
     metadata,
@@ -145,6 +148,29 @@ purchases = Table(
     Column("channel", String(16), nullable=False),  # API, WEBHOOK or IMPORT
     Column("result", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    Column("document", Text, nullable=True),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("purchase_number", BigInteger, nullable=False),  # the document's, else the next of the org
+    Column("refunds_purchase_uuid", String(UUID_LEN), nullable=True),  # a refund: the purchase it refunds
+    Index("ix_purchases_org_timestamp", "org_uuid", "timestamp_ms", "purchase_uuid"),
+    Index("ix_purchases_org_number", "org_uuid", "purchase_number"),
+    Index("ix_purchases_org_refunds", "org_uuid", "refunds_purchase_uuid"),
+)
+
+# Images registered through the image service (product-library-api §4): the lookup key handed out
+# for a source (an image URL, or uploaded bytes known by their digest; the bytes are not kept).
+product_images = Table(
+    "product_images",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("lookup_key", String(191), primary_key=True),  # clients index keys of up to 191 characters
+    Column("image_format", String(8), nullable=False),
+    Column("source_url", Text, nullable=True),  # NULL for an upload of bytes
+    Column("source_digest", String(64), nullable=False),  # sha256 hex of the URL or of the bytes
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    # GET /productimage/{size}/{key} carries no organization: keys are unique by construction.
+    Index("ix_product_images_key", "lookup_key"),
 )
 
 # The signing key of the merchant's own Zettle subscription, verifying the PurchaseCreated receiver.
@@ -286,6 +312,16 @@ stocktakes = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("applied_ms", BigInteger, nullable=True),
     Index("ix_stocktakes_created", "created_ms"),
+)
+
+# Settings of the installation, not of an organization: e.g. `secret_fingerprint`, which lets a
+# command notice that it runs with another secret than the one the stored API keys were signed with.
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
 )
 
 # Readiness (GET /readyz) proves the database accepts writes by committing a row here and deleting it
