@@ -45,12 +45,9 @@ def test_shown_level_is_the_own_level_else_the_default_for_an_alert_else_none() 
 
 
 def test_shown_setting_takes_the_later_change() -> None:
-    plain = StockRecord(PRODUCT, VARIANT, 1_000, 200, None, None, None)
-    assert shown_setting(plain, DEFAULT) == (None, False, 200)
-    set_later = StockRecord(PRODUCT, VARIANT, 1_000, 200, 2_000, False, 300)
-    assert shown_setting(set_later, DEFAULT) == (2_000, False, 300)
-    moved_later = StockRecord(PRODUCT, VARIANT, 1_000, 400, None, True, 300)
-    assert shown_setting(moved_later, DEFAULT) == (DEFAULT, True, 400)
+    assert shown_setting(200, None, None, None, DEFAULT) == (None, False, 200)  # no setting
+    assert shown_setting(200, 2_000, False, 300, DEFAULT) == (2_000, False, 300)  # set later
+    assert shown_setting(400, None, True, 300, DEFAULT) == (DEFAULT, True, 400)  # moved later
 
 
 @pytest.mark.parametrize(
@@ -69,7 +66,7 @@ def test_quantities_are_json_numbers_integer_when_whole(units: int, json: bytes)
 
 
 def test_row_object_and_its_updated_time() -> None:
-    record = StockRecord(PRODUCT, VARIANT, 1_500, 1_609_459_200_007, None, True, 1_609_459_199_000)
+    record: StockRecord = (PRODUCT, VARIANT, 1_500, 1_609_459_200_007, None, True, 1_609_459_199_000)
     row = stock_row("org", INV, record, DEFAULT)
     assert orjson.loads(orjson.dumps(row)) == {
         "organizationUuid": "org",

@@ -106,8 +106,10 @@ def iso_ms(ms: int) -> str:
 
 def stock_row(org: str, inventory_uuid: str, record: StockRecord, default_units: int) -> dict[str, Any]:
     """The JSON object of one row (`default_units`: the level an alert without its own shows)."""
-    level, alert, updated_ms = shown_setting(record, default_units)
-    product, variant, units = record.product_uuid, record.variant_uuid, record.units
+    product, variant, units, balance_ms, stored_level, stored_alert, setting_ms = record
+    level, alert, updated_ms = shown_setting(
+        balance_ms, stored_level, stored_alert, setting_ms, default_units
+    )
     return {
         "organizationUuid": org,
         "inventoryUuid": inventory_uuid,
@@ -121,9 +123,13 @@ def stock_row(org: str, inventory_uuid: str, record: StockRecord, default_units:
     }
 
 
-def stock_rows(request: Request, org: str, rows: list[v3_stock.InventoryRecord]) -> list[dict[str, Any]]:
+def stock_rows(request: Request, org: str, groups: list[v3_stock.InventoryRecords]) -> list[dict[str, Any]]:
     default_units = app_state(request).default_low_stock_units
-    return [stock_row(org, inventory, record, default_units) for inventory, record in rows]
+    return [
+        stock_row(org, inventory, record, default_units)
+        for inventory, records in groups
+        for record in records
+    ]
 
 
 def product_uuids_of(body: Any) -> list[str]:
@@ -162,7 +168,7 @@ async def stock_of_stores(
     size = page_limit(limit)
     state = app_state(request)
     page = await v3_stock.stores_page(state.db, actor, limit=size, cursor=cursor or None)
-    return page_response(request, stock_rows(request, actor.org, page.rows), page.next_cursor, size)
+    return page_response(request, stock_rows(request, actor.org, page.groups), page.next_cursor, size)
 
 
 @router.get("/v3/stock/{inventoryUuid}", response_model=list[StockRowOut])
@@ -184,7 +190,7 @@ async def stock_of_inventory(
         limit=size,
         cursor=cursor or None,
     )
-    return page_response(request, stock_rows(request, actor.org, page.rows), page.next_cursor, size)
+    return page_response(request, stock_rows(request, actor.org, page.groups), page.next_cursor, size)
 
 
 @router.get("/v3/stock/{inventoryUuid}/products/{productUuid}", response_model=list[StockRowOut])

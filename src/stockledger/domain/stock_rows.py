@@ -1,28 +1,19 @@
 """The Inventory API v3 stock row (v3 contract §5): one variant's balance in one inventory together
 with its low-stock setting, the time of its last change and a checksum of what it shows. No I/O.
 
-A page builds a thousand rows: records are plain tuples and the rules plain functions, which the API
-applies while it writes each row's JSON object (one object per row, no intermediate one)."""
+A page builds a thousand rows: records are the database's rows and the rules plain functions, which
+the API applies while it writes each row's JSON object (one object per row, no intermediate one)."""
 
 from __future__ import annotations
 
 import zlib
-from typing import NamedTuple
 
 from stockledger.domain.quantity import SCALE, format_units
 
-
-class StockRecord(NamedTuple):
-    """A balance as stored, with its low-stock setting in the same inventory: `alert`, `level_units`
-    and `setting_updated_ms` are None when the variant has no setting there."""
-
-    product_uuid: str
-    variant_uuid: str
-    units: int
-    updated_ms: int
-    level_units: int | None
-    alert: bool | None
-    setting_updated_ms: int | None
+# A balance as stored, with its low-stock setting in the same inventory: (product UUID, variant UUID,
+# units, balance updated_ms, stored level units, alert, setting updated_ms); the last three are None
+# when the variant has no setting there. Rows of the database are used as they come (no copy).
+StockRecord = tuple[str, str, int, int, int | None, bool | None, int | None]
 
 
 def shown_level(stored_units: int | None, alert: bool, default_units: int) -> int | None:
@@ -57,14 +48,19 @@ def checksum(
     return str(zlib.crc32(text.encode()))
 
 
-def shown_setting(record: StockRecord, default_units: int) -> tuple[int | None, bool, int]:
-    """What a row shows of its setting, and when it last changed: (level shown, alert, updated_ms),
-    `updated_ms` being the later of the balance's change and its setting's (`default_units`: the
-    server default level)."""
-    if record.alert is None:  # no setting: never configured, or configured back to the defaults
-        return None, False, record.updated_ms
-    alert = bool(record.alert)
-    updated_ms = record.updated_ms
-    if record.setting_updated_ms is not None and record.setting_updated_ms > updated_ms:
-        updated_ms = record.setting_updated_ms
-    return shown_level(record.level_units, alert, default_units), alert, updated_ms
+def shown_setting(
+    updated_ms: int,
+    stored_level: int | None,
+    stored_alert: bool | None,
+    setting_updated_ms: int | None,
+    default_units: int,
+) -> tuple[int | None, bool, int]:
+    """What a row shows of its low-stock setting, and when the row last changed: (level shown, alert,
+    updated_ms), `updated_ms` being the later of the balance's change and its setting's.
+    `stored_alert` None = no setting (never configured, or configured back to the defaults)."""
+    if stored_alert is None:
+        return None, False, updated_ms
+    alert = bool(stored_alert)
+    if setting_updated_ms is not None and setting_updated_ms > updated_ms:
+        updated_ms = setting_updated_ms
+    return shown_level(stored_level, alert, default_units), alert, updated_ms

@@ -10,6 +10,7 @@ short read transaction walking the balances' primary key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,14 +23,14 @@ from stockledger.service.context import Actor
 from stockledger.store import locations, products, stock_rows
 from stockledger.store.db import Database
 
-# A row to show: the inventory it is in, and its balance with its low-stock setting (the rules of
-# what a row shows are domain/stock_rows.py's, applied as the API writes the row).
-InventoryRecord = tuple[str, StockRecord]
+# Rows to show: runs of records of one inventory each, in answer order (the rules of what a row
+# shows are domain/stock_rows.py's, applied as the API writes each row).
+InventoryRecords = tuple[str, Sequence[StockRecord]]
 
 
 @dataclass(frozen=True)
 class StockPage:
-    rows: list[InventoryRecord]
+    groups: list[InventoryRecords]
     next_cursor: str | None  # None on the last page
 
 
@@ -57,7 +58,7 @@ async def inventory_page(
     position = _position(cursor, check, 2)
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[StockRecord]:
+    async def work(conn: AsyncConnection) -> Sequence[StockRecord]:
         after = (position[0], position[1]) if position else None
         found = await stock_rows.page(conn, actor.org, inventory_uuid, after=after, limit=limit + 1)
         if not found:
@@ -70,8 +71,8 @@ async def inventory_page(
     next_cursor = None
     if len(found) > limit:
         last = found[limit - 1]
-        next_cursor = cursors.encode([last.product_uuid, last.variant_uuid], check)
-    return StockPage([(inventory_uuid, r) for r in found[:limit]], next_cursor)
+        next_cursor = cursors.encode([last[0], last[1]], check)
+    return StockPage([(inventory_uuid, found[:limit])], next_cursor)
 
 
 async def stores_page(db: Database, actor: Actor, *, limit: int, cursor: str | None) -> StockPage:
@@ -83,56 +84,65 @@ async def stores_page(db: Database, actor: Actor, *, limit: int, cursor: str | N
     position = _position(cursor, check, 3)
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[InventoryRecord]:
+    async def work(conn: AsyncConnection) -> list[InventoryRecords]:
         all_locations = await locations.list_all(conn, actor.org)
         stores = sorted(loc.uuid for loc in all_locations if loc.type == LocationType.STORE.value)
-        found: list[InventoryRecord] = []
+        found: list[InventoryRecords] = []
+        count = 0
         for store in stores:
             if position is not None and store < position[0]:
                 continue
             after = (position[1], position[2]) if position is not None and store == position[0] else None
-            wanted = limit + 1 - len(found)
-            records = await stock_rows.page(conn, actor.org, store, after=after, limit=wanted)
-            found.extend((store, record) for record in records)
-            if len(found) > limit:
+            records = await stock_rows.page(conn, actor.org, store, after=after, limit=limit + 1 - count)
+            if records:
+                found.append((store, records))
+                count += len(records)
+            if count > limit:
                 break
         return found
 
     found = await db.read(work)
     next_cursor = None
-    if len(found) > limit:
-        store, last = found[limit - 1]
-        next_cursor = cursors.encode([store, last.product_uuid, last.variant_uuid], check)
-    return StockPage(found[:limit], next_cursor)
+    if sum(len(records) for _store, records in found) > limit:
+        # One row too many was read, the last store's last: the page ends on the row before it.
+        store, records = found[-1]
+        if len(records) == 1:
+            found.pop()
+            store, records = found[-1]
+        else:
+            found[-1] = (store, records[:-1])
+            records = records[:-1]
+        next_cursor = cursors.encode([store, records[-1][0], records[-1][1]], check)
+    return StockPage(found, next_cursor)
 
 
 async def product_rows(
     db: Database, actor: Actor, inventory_uuid: str, product_uuid: str
-) -> list[InventoryRecord]:
+) -> list[InventoryRecords]:
     """Every row of one tracked product in one inventory (any type); unknown inventory → 404;
     untracked product → 400 PRODUCT_NOT_TRACKED."""
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[StockRecord]:
+    async def work(conn: AsyncConnection) -> Sequence[StockRecord]:
         location = await _inventory(conn, actor.org, inventory_uuid)
         if not await products.tracked_among(conn, actor.org, [product_uuid]):
             raise not_tracked(product_uuid)
         return await stock_rows.of_products(conn, actor.org, location.uuid, [product_uuid])
 
-    return [(inventory_uuid, r) for r in await db.read(work)]
+    return [(inventory_uuid, await db.read(work))]
 
 
 async def products_rows(
     db: Database, actor: Actor, inventory_uuid: str, product_uuids: list[str]
-) -> list[InventoryRecord]:
+) -> list[InventoryRecords]:
     """The rows of several products in one inventory, by product then variant; untracked products
     (and products without rows) are simply absent; unknown inventory → 404."""
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[StockRecord]:
+    async def work(conn: AsyncConnection) -> Sequence[StockRecord]:
         location = await _inventory(conn, actor.org, inventory_uuid)
         if not product_uuids:
             return []
         return await stock_rows.of_products(conn, actor.org, location.uuid, product_uuids)
 
-    return [(inventory_uuid, r) for r in await db.read(work)]
+    return [(inventory_uuid, await db.read(work))]

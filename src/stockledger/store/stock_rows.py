@@ -8,7 +8,7 @@ the rows it returns whatever the location's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Integer, Select, and_, bindparam, exists, select, tuple_
@@ -65,14 +65,16 @@ _NEXT_PAGE = (
 _OF_PRODUCTS = _rows().where(_b.product_uuid.in_(bindparam("products", expanding=True)))
 
 
-def _records(result: Any) -> list[StockRecord]:
-    # Both drivers hand BIGINT columns over as int and the Boolean as bool: the rows are taken as is.
-    return list(map(StockRecord._make, result.all()))
+def _records(result: Any) -> Sequence[StockRecord]:
+    # Both drivers hand BIGINT columns over as int and the Boolean as bool: the rows are used as
+    # they come (`tuples()` only types them), no object is built per row.
+    records: Sequence[StockRecord] = result.tuples().all()
+    return records
 
 
 async def page(
     conn: AsyncConnection, org: str, location_uuid: str, *, after: tuple[str, str] | None, limit: int
-) -> list[StockRecord]:
+) -> Sequence[StockRecord]:
     """At most `limit` rows of the location's tracked balances after the (product, variant) `after`."""
     params: dict[str, Any] = {"org": org, "location": location_uuid, "limit": limit}
     if after is None:
