@@ -11,10 +11,10 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -484,6 +484,24 @@ def apikey_table(records: list[apikeys.ApiKeyRecord]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _progress_bar(label: str, total: int | None = None, unit: str = "rows") -> Iterator[tuple[Any, Any]]:
+    """A progress bar on stderr (gone when done), as the other long commands show."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    counter = MofNCompleteColumn() if unit == "rows" else TextColumn("{task.percentage:>3.0f} %")
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        counter,
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        yield progress, progress.add_task(label, total=total)
+
+
 @app.command("export")
 def export_command(
     file: Annotated[
@@ -493,7 +511,7 @@ def export_command(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Export the whole database (every organization, the whole ledger) as JSON lines."""
-    from stockledger.store.backup import export_lines
+    from stockledger.store.backup import export_lines, row_total
 
     settings = load_settings(database_url, data_dir)
 
@@ -504,14 +522,19 @@ def export_command(
         # The export holds secrets (signing keys, purchase connection keys): readable by its owner only.
         handle = sys.stdout.buffer if file == "-" else open_private_for_writing(Path(file))
         try:
+            with _progress_bar("exporting rows") as (progress, task):
 
-            async def work(conn: AsyncConnection) -> None:
-                nonlocal lines
-                async for line in export_lines(conn):
-                    handle.write(line)
-                    lines += 1
+                async def work(conn: AsyncConnection) -> None:
+                    nonlocal lines
+                    async for line in export_lines(conn):
+                        handle.write(line)
+                        lines += 1
+                        if lines == 1:  # the header: the snapshot is taken, count what it holds
+                            progress.update(task, total=await row_total(conn))
+                        else:
+                            progress.advance(task)
 
-            await db.read(work)
+                await db.read(work)
         finally:
             if handle is not sys.stdout.buffer:
                 handle.close()
@@ -538,9 +561,20 @@ def import_command(
 
     settings = load_settings(database_url, data_dir)
 
+    def lines_read(handle: BinaryIO, advance: Callable[[int], None]) -> Iterator[bytes]:
+        for line in handle:
+            advance(len(line))
+            yield line
+
     async def work(conn: AsyncConnection) -> dict[str, int]:
-        with open(file, "rb") as handle:  # noqa: ASYNC230 - a CLI process, nothing else on the loop
-            return await import_lines(conn, handle)
+        with (
+            open(file, "rb") as handle,  # noqa: ASYNC230 - a CLI process, nothing else on the loop
+            _progress_bar("importing", total=os.fstat(handle.fileno()).st_size, unit="bytes") as (
+                progress,
+                task,
+            ),
+        ):
+            return await import_lines(conn, lines_read(handle, lambda n: progress.advance(task, n)))
 
     try:
         counts = _with_db(settings, work)
