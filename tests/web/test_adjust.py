@@ -57,10 +57,11 @@ async def test_receive_sale_and_discard_move_stock_between_the_right_locations(
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
+    person = f"PERSON:{ui.account.uuid}"  # the signed-in person, whose name the pages show
     assert await db.read(ledger) == [
-        (locs["SUPPLIER"], locs["STORE"], 12000, None, "API", ui.api.sub),
-        (locs["STORE"], locs["SOLD"], 2500, "till-7", "API", ui.api.sub),
-        (locs["STORE"], locs["BIN"], 1000, None, "API", ui.api.sub),
+        (locs["SUPPLIER"], locs["STORE"], 12000, None, "API", person),
+        (locs["STORE"], locs["SOLD"], 2500, "till-7", "API", person),
+        (locs["STORE"], locs["BIN"], 1000, None, "API", person),
     ]
 
     async def events(conn: AsyncConnection) -> list[str]:
@@ -74,7 +75,7 @@ async def test_receive_sale_and_discard_move_stock_between_the_right_locations(
     payloads = [json.loads(p) for p in await db.read(events)]
     assert len(payloads) == 3
     assert payloads[1]["externalUuid"] == "till-7"
-    assert payloads[1]["updated"]["userType"] == "USER" and payloads[1]["updated"]["uuid"] == ui.api.sub
+    assert payloads[1]["updated"]["userType"] == "USER" and payloads[1]["updated"]["uuid"] == ui.account.uuid
 
 
 async def test_bad_input_is_shown_next_to_each_field_and_changes_nothing(
