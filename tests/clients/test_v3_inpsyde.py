@@ -297,13 +297,15 @@ async def test_webhooks_carry_the_integration_id_and_store_entries_only(
         other = await api.move(product, variant, locations["STORE"], locations["BIN"], 1, externalUuid="till")
         assert other.status_code == 200, other.text
         after_other = await client.balances(product)
+        assert client.ok(await client.tracking(product, "disable"))
         envelopes = await delivered(hooks, receiver)
 
     for envelope in envelopes:
         assert isinstance(envelope["eventName"], str) and envelope["organizationUuid"] == api.org
         assert isinstance(envelope["messageId"], str) and isinstance(envelope["payload"], str)
     started = events_named(envelopes, "InventoryTrackingStarted")
-    assert len(started) == 1
+    stopped = events_named(envelopes, "InventoryTrackingStopped")
+    assert [e["productUuid"] for e in started + stopped] == [product, product]
     changes = events_named(envelopes, "InventoryBalanceChanged")
     assert [c["externalUuid"] for c in changes] == [INTEGRATION_ID, INTEGRATION_ID, "till"]
     read_back = [after_restock, after_sale, after_other]
