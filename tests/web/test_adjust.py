@@ -123,3 +123,18 @@ async def test_the_adjust_form_is_prefilled_from_the_variant_page(
     await ui.api.put(f"/organizations/self/catalog/products/{product}", json=body)
     named = await ui.client.get(f"/ui/adjust?product={product}&variant={variant}")
     assert "<strong>Desk &lt;lamp&gt;</strong> · Brass" in named.text
+
+
+async def test_a_sale_beyond_the_stock_of_a_store_speaks_of_the_store(
+    ui: Ui, product_variant: tuple[str, str]
+) -> None:
+    """With negative stock refused, the message names the store the owner chose, not a location UUID."""
+    product, variant = product_variant
+    await ui.api.track(product)
+    response = await ui.api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    assert response.status_code == 200, response.text
+    status, html, _ = await post_adjust(ui, product=product, variant=variant, action="sale", quantity="2")
+    assert status == 400
+    assert 'id="quantity-error"' in html and "Not enough stock in STORE:" in html, html
+    assert "in location" not in html
+    assert await store_balance(ui, variant) is None

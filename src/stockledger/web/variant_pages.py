@@ -214,9 +214,13 @@ def _check_form(values: dict[str, str], stores: list[Any]) -> tuple[dict[str, st
     return errors, quantity
 
 
-def _errors_of(exc: ServiceError) -> dict[str, str]:
+def _errors_of(exc: ServiceError, store_name: str = "the store") -> dict[str, str]:
     if exc.status >= 500 or exc.status in (401, 403):
         raise exc
+    if exc.error_type == "INSUFFICIENT_STOCK":
+        # The API's message names a location UUID; the owner chose a store by its name.
+        refused = "the organization refuses negative stock (allowNegativeStock)"
+        return {"quantity": f"Not enough stock in {store_name}: {refused}."}
     errors: dict[str, str] = {}
     for violation in exc.violations or []:
         message = violation.message
@@ -260,7 +264,7 @@ async def adjust(request: Request) -> Response:
                 to_store_uuid=values["to_location"] or None,
             )
         except ServiceError as exc:
-            errors = _errors_of(exc)
+            errors = _errors_of(exc, next(s.name for s in stores if s.uuid == values["location"]))
         else:
             return _done(product, variant, values["location"], values["action"])
     return page(request, "adjust.html", _form_context(user, stores, values, errors), 400)
