@@ -242,6 +242,18 @@ async def search_page(
     return await _complete(conn, org, (await conn.execute(stmt)).all())
 
 
+async def with_code(conn: AsyncConnection, org: str, code: str, *, limit: int) -> list[tuple[str, str]]:
+    """(product, variant) of the variants whose barcode or SKU is exactly `code` (what a barcode
+    scanner types), at most `limit`; both columns are indexed."""
+    stmt = (
+        select(cv.c.product_uuid, cv.c.variant_uuid)
+        .where(cv.c.org_uuid == org, or_(cv.c.barcode == code, cv.c.sku == code))
+        .order_by(cv.c.product_uuid, cv.c.position, cv.c.variant_uuid)
+        .limit(limit)
+    )
+    return [(product, variant) for product, variant in (await conn.execute(stmt)).all()]
+
+
 async def count(conn: AsyncConnection, org: str) -> int:
     stmt = select(func.count()).select_from(cp).where(cp.c.org_uuid == org)
     return int(await conn.scalar(stmt) or 0)

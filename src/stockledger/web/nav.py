@@ -14,6 +14,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("stock", "Stock", "/ui/stock"),
+    NavItem("products", "Products", "/ui/products"),
     NavItem("adjust", "Adjust stock", "/ui/adjust"),
     NavItem("low-stock", "Low stock", "/ui/low-stock"),
     NavItem("stocktake", "Stocktake", "/ui/stocktake"),
