@@ -403,6 +403,8 @@ async def test_a_read_only_key_sees_products_but_cannot_change_them(ui: Ui, db: 
     assert (await ui.client.get("/ui/products/new")).status_code == 403
     page = await ui.client.get(f"/ui/products/{body['uuid']}")
     assert page.status_code == 200
+    assert "Save product" not in page.text and "Track stock" not in page.text
+    assert "may read products but not change them" in page.text
     before = await org_checksum(db, ui.api.org)
     response = await ui.client.post(
         f"/ui/products/{body['uuid']}", data={**form_of(page.text), "name": "Pepper"}

@@ -148,6 +148,7 @@ async def _render_form(
         "max_rows": pf.MAX_ROWS,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "action": f"/ui/products/{product.uuid}" if product else "/ui/products/new",
+        "can_write": WRITE_PRODUCT in user.actor.scopes,
     }
     return page(request, "product_form.html", context, status)
 
