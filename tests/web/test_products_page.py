@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from stockledger.store.db import Database
@@ -421,3 +422,34 @@ async def test_unknown_products_show_the_404_page(ui: Ui) -> None:
     ):
         response = await ui.client.get(path)
         assert response.status_code == 404 and "Page not found" in response.text, path
+
+
+async def test_another_organizations_session_neither_sees_nor_changes_these_products(
+    app: Any, ui: Ui, other_api: Any, db: Database
+) -> None:
+    body = await add_product(
+        ui, "Secret recipe", {"name": "Jar", "sku": "SECRET-1", "barcode": "7310000000301"}
+    )
+    product = body["uuid"]
+    before = await org_checksum(db, ui.api.org)
+    await other_api.locations()
+    _, key = await issue_key(db, other_api.org, other_api.sub)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stockledger.test") as browser:
+        assert (await sign_in(browser, key)).status_code == 303
+        for path in ("/ui/products", "/ui/products?q=secret", "/ui/adjust/variants?find=SECRET-1"):
+            page = await browser.get(path)
+            assert page.status_code == 200 and "Secret recipe" not in page.text, path
+        assert (
+            await browser.get("/ui/adjust", params={"find": "7310000000301"})
+        ).status_code == 200  # no match
+        for path in (f"/ui/products/{product}", f"/ui/products/{product}/delete"):
+            assert (await browser.get(path)).status_code == 404, path
+        token = csrf_of((await browser.get("/ui/products")).text)
+        form = {"csrf_token": token, "name": "Taken", "rows": "1", "v0_uuid": body["variants"][0]["uuid"]}
+        for path, data in (
+            (f"/ui/products/{product}", form),
+            (f"/ui/products/{product}/delete", {"csrf_token": token}),
+        ):
+            assert (await browser.post(path, data=data)).status_code == 404, path
+    assert await org_checksum(db, ui.api.org) == before
