@@ -60,9 +60,11 @@ def _matching_variants(product: p.Product, needle: str) -> list[p.Variant]:
 
 
 async def search_variants(
-    db: Database, actor: Actor, text: str, *, limit: int = MAX_CHOICES
+    db: Database, actor: Actor, text: str, *, limit: int = MAX_CHOICES, scanned: bool = False
 ) -> VariantSearch:
-    """Variants of the library matching `text` (blank: none), in one read transaction."""
+    """Variants of the library matching `text` (blank: none), in one read transaction. `scanned`: the
+    text was entered (a scanner's Enter): when it is exactly one variant's code, that variant alone
+    is answered, from the indexed lookup, without searching the rest of the library."""
     code = text.strip()[:MAX_TEXT_CHARS]
     if not code:
         return VariantSearch([], [], False)
@@ -71,8 +73,10 @@ async def search_variants(
 
     async def work(conn: AsyncConnection) -> VariantSearch:
         exact_keys = await library.with_code(conn, actor.org, code, limit=limit)
-        # Every listed product has a variant, so `limit` products hold enough variants.
-        found = await library.search_page(conn, actor.org, code, after=None, limit=limit + 1)
+        found: list[p.Product] = []
+        if not (scanned and len(exact_keys) == 1):
+            # Every listed product has a variant, so `limit` products hold enough variants.
+            found = await library.search_page(conn, actor.org, code, after=None, limit=limit + 1)
         by_uuid = {product.uuid: product for product in found}
         missing = {product for product, _ in exact_keys} - set(by_uuid)
         by_uuid.update(await library.load(conn, actor.org, missing))

@@ -59,10 +59,12 @@ async def chosen_variant(request: Request, user: session.UiUser, product: str, v
     return Chosen(product_uuid, variant_uuid, names, tracked)
 
 
-async def search(request: Request, user: session.UiUser, text: str) -> VariantSearch | None:
+async def search(
+    request: Request, user: session.UiUser, text: str, *, scanned: bool = False
+) -> VariantSearch | None:
     if not text:
         return None
-    return await variant_search.search_variants(app_state(request).db, user.actor, text)
+    return await variant_search.search_variants(app_state(request).db, user.actor, text, scanned=scanned)
 
 
 def scanned(found: VariantSearch | None, location: str, action: str) -> Response | None:

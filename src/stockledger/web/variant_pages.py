@@ -175,7 +175,7 @@ async def adjust_form(request: Request) -> Response:
         )
     else:
         find = adjust_picker.find_text(query.get("find", ""))
-        found = await adjust_picker.search(request, user, find)
+        found = await adjust_picker.search(request, user, find, scanned=True)
         picked = adjust_picker.scanned(found, store.uuid, values["action"])
         if picked is not None:
             return picked
