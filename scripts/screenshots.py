@@ -36,6 +36,38 @@ CATALOG = [
 ]
 
 
+UNTRACKED_BARCODE = "7312345000017"
+
+
+def seed_library(server: Server) -> None:
+    """Prices and barcodes for the demo catalog (as the back office's Products page would set them),
+    and one product whose stock is not tracked yet."""
+    prices = {"TEE": 24900, "MUG": 14900, "COF": 8900, "CAN": 19500, "TT-": 12900, "TEA": 6900}
+    with server.api() as api:
+        for i, entity in enumerate(api.get("/organizations/self/products").json()):
+            variants = [
+                {
+                    "uuid": v["uuid"],
+                    "barcode": f"73123450{i:02d}{j:02d}1",
+                    "price": {"amount": prices.get((v["sku"] or "")[:3], 9900), "currencyId": "SEK"},
+                }
+                for j, v in enumerate(entity["variants"])
+            ]
+            body = {"variants": variants, "vatPercentage": "25"}
+            api.put(f"/organizations/self/products/v2/{entity['uuid']}", json=body).raise_for_status()
+        body = {
+            "uuid": str(uuid.uuid4()),
+            "name": "Wool socks",
+            "variants": [
+                {"uuid": str(uuid.uuid4()), "name": "38-41", "sku": "SOCK-M", "barcode": UNTRACKED_BARCODE,
+                 "price": {"amount": 15900, "currencyId": "SEK"}},
+                {"uuid": str(uuid.uuid4()), "name": "42-45", "sku": "SOCK-L", "barcode": "7312345000024",
+                 "price": {"amount": 15900, "currencyId": "SEK"}},
+            ],
+        }  # fmt: skip
+        api.post("/organizations/self/products", json=body).raise_for_status()
+
+
 def seed(server: Server) -> tuple[str, str]:
     """The demo catalog with a few weeks' worth of movements on one variant (for the chart)."""
     products: dict[str, tuple[str, list[str]]] = {}
@@ -191,6 +223,7 @@ def main() -> None:
     ):
         subs = subscribe(server, hook_base)
         product, variant = seed(server)
+        seed_library(server)
         harbour = seed_stores_and_alerts(server, product, variant)
         wait_for_deliveries(server, subs)
         with sync_playwright() as playwright:
@@ -241,12 +274,24 @@ def main() -> None:
             page.screenshot(path=OUT / "low-stock.png", full_page=True)
             page.goto("/ui/webhooks")
             page.screenshot(path=OUT / "webhooks.png", full_page=True)
+            page.goto("/ui/products")
+            page.screenshot(path=OUT / "products.png", full_page=True)
+            page.goto(f"/ui/products/{product}")
+            page.screenshot(path=OUT / "product-edit.png", full_page=True)
+            page.goto("/ui/adjust")
+            page.get_by_label("Product", exact=True).press_sequentially("tee", delay=40)
+            page.locator("#picker-results a[data-choice]").first.wait_for()
+            page.screenshot(path=OUT / "adjust-picker.png", full_page=True)
+            page.goto(f"/ui/adjust?find={UNTRACKED_BARCODE}")  # a scan of a product not tracked yet
+            page.screenshot(path=OUT / "adjust-start-tracking.png", full_page=True)
             phone = browser.new_context(base_url=server.base_url, viewport={"width": 390, "height": 844})
             mobile = phone.new_page()
             sign_in(mobile, server)
             mobile.screenshot(path=OUT / "overview-phone.png", full_page=True)
             mobile.goto("/ui/low-stock")
             mobile.screenshot(path=OUT / "low-stock-phone.png", full_page=True)
+            mobile.goto("/ui/products?q=tee")
+            mobile.screenshot(path=OUT / "products-phone.png", full_page=True)
             browser.close()
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(ROOT))

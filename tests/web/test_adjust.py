@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from sqlalchemy import select
@@ -87,8 +88,8 @@ async def test_bad_input_is_shown_next_to_each_field_and_changes_nothing(
         ({"quantity": "abc"}, "quantity", "must be a plain decimal number"),
         ({"quantity": "0"}, "quantity", "greater than 0"),
         ({"quantity": "1.0005"}, "quantity", "at most 3 fraction digits"),
-        ({"product": "nope"}, "product", "product&#39;s UUID"),
-        ({"variant": ""}, "variant", "variant&#39;s UUID"),
+        ({"product": "nope"}, "product", "Choose the product first"),
+        ({"variant": ""}, "product", "Choose the product first"),
         ({"action": "steal"}, "action", "Choose what happened"),
         ({"location": str(uuid.uuid4())}, "location", "Choose a store"),
         ({"reference": "r" * 256}, "reference", "under 255"),
@@ -98,7 +99,7 @@ async def test_bad_input_is_shown_next_to_each_field_and_changes_nothing(
         status, html, _ = await post_adjust(ui, **fields)
         assert status == 400, override
         assert f'id="{field}-error"' in html and message in html, (override, html)
-        assert f'aria-describedby="{field}-error"' in html or field == "action"
+        assert re.search(f'aria-describedby="[^"]*{field}-error"', html) or field == "action"
     assert await store_balance(ui, variant) is None
 
 

@@ -30,6 +30,11 @@ POST_ROUTES: dict[str, Role | str] = {
     "/ui/stocktake": Role.STAFF,
     "/ui/stocktake/{taken}/apply": Role.STAFF,
     "/ui/variants/{product}/{variant}/low-stock": Role.STAFF,
+    "/ui/products/new": Role.STAFF,
+    "/ui/products/{product}": Role.STAFF,
+    "/ui/products/{product}/delete": Role.STAFF,
+    "/ui/products/{product}/tracking": Role.STAFF,
+    "/ui/adjust/track": Role.STAFF,
     "/ui/settings": Role.OWNER,
     "/ui/webhooks/{sub}/redeliver": Role.OWNER,
     "/ui/people": Role.OWNER,
@@ -48,7 +53,12 @@ GET_ROUTES: dict[str, Role | str] = {
     "/ui/variants/{product}/{variant}": Role.READ_ONLY,
     "/ui/low-stock": Role.READ_ONLY,
     "/ui/settings": Role.READ_ONLY,
+    "/ui/products": Role.READ_ONLY,
+    "/ui/products/{product}": Role.READ_ONLY,
+    "/ui/products/new": Role.STAFF,
+    "/ui/products/{product}/delete": Role.STAFF,
     "/ui/adjust": Role.STAFF,
+    "/ui/adjust/variants": Role.STAFF,
     "/ui/stocktake": Role.STAFF,
     "/ui/stocktake/{taken}": Role.STAFF,
     "/ui/webhooks": Role.OWNER,
@@ -88,6 +98,11 @@ class Org:
 
     async def prepare(self, db: Database, owner: httpx.AsyncClient) -> None:
         product, variant = new_uuid(), new_uuid()
+        created = await self.api.post(
+            "/organizations/self/products",
+            json={"uuid": product, "name": "Lamp", "variants": [{"uuid": variant}]},
+        )
+        assert created.status_code == 201, created.text
         await self.api.track(product)
         locs = await self.api.locations()
         assert (await self.api.move(product, variant, locs["SUPPLIER"], locs["STORE"], 10)).is_success
@@ -123,6 +138,10 @@ class Org:
             "/ui/webhooks/{sub}/redeliver": {"message": new_uuid()},
             "/ui/people": {"name": "Someone New", "email": f"new-{new_uuid()}@example.com", "role": "staff"},
             "/ui/people/{account}/role": {"role": "read-only"},
+            "/ui/products/new": {"name": "New lamp", "rows": "1", "v0_name": "Big", "v0_price": "9.50"},
+            "/ui/products/{product}": {"name": "Renamed lamp", "rows": "1", "v0_uuid": v["variant"]},
+            "/ui/products/{product}/tracking": {"tracked": "0"},
+            "/ui/adjust/track": {"product": new_uuid(), "variant": new_uuid()},
             "/ui/account/password": {"current": PASSWORD, "new": PASSWORD + "!", "repeat": PASSWORD + "!"},
         }.get(template, {})  # fmt: skip
 
@@ -192,6 +211,6 @@ async def test_the_navigation_shows_each_role_only_its_pages(app: Any, api: Api,
             shown[role] = set(re.findall(r'href="(/ui/[^"]+)"', nav))
             assert f"{account.name} · {role.value}" in page
             assert ("Adjust stock</a>" in page.split("</nav>", 1)[1]) == (role != Role.READ_ONLY)
-    assert shown[Role.READ_ONLY] == {"/ui/stock", "/ui/low-stock", "/ui/settings"}
+    assert shown[Role.READ_ONLY] == {"/ui/stock", "/ui/products", "/ui/low-stock", "/ui/settings"}
     assert shown[Role.STAFF] == shown[Role.READ_ONLY] | {"/ui/adjust", "/ui/stocktake"}
     assert shown[Role.OWNER] == shown[Role.STAFF] | {"/ui/webhooks", "/ui/people"}

@@ -242,6 +242,22 @@ async def search_page(
     return await _complete(conn, org, (await conn.execute(stmt)).all())
 
 
+async def with_code(conn: AsyncConnection, org: str, code: str, *, limit: int) -> list[tuple[str, str]]:
+    """(product, variant) of the variants whose barcode or SKU is exactly `code` (what a barcode
+    scanner types), at most `limit` (a code shared more widely is cut arbitrarily), in UUID order.
+    One indexed lookup per column: SQLite does not combine the two indexes for an OR of both."""
+    found: set[tuple[str, str]] = set()
+    for column in (cv.c.barcode, cv.c.sku):
+        # No ORDER BY: with one, SQLite walks the primary key in order instead of the code's index.
+        stmt = (
+            select(cv.c.product_uuid, cv.c.variant_uuid)
+            .where(cv.c.org_uuid == org, column == code)
+            .limit(limit)
+        )
+        found.update((product, variant) for product, variant in (await conn.execute(stmt)).all())
+    return sorted(found)[:limit]
+
+
 async def count(conn: AsyncConnection, org: str) -> int:
     stmt = select(func.count()).select_from(cp).where(cp.c.org_uuid == org)
     return int(await conn.scalar(stmt) or 0)

@@ -7,10 +7,12 @@ from starlette.staticfiles import StaticFiles
 
 from stockledger.web import (
     account_pages,
+    adjust_picker,
     auth_pages,
     error_pages,
     low_stock_pages,
     people_pages,
+    product_pages,
     settings_pages,
     stock_pages,
     stocktake_pages,
@@ -24,6 +26,8 @@ from stockledger.web.render import STATIC_DIR
 PAGE_ROUTERS: list[APIRouter] = [
     auth_pages.router,
     stock_pages.router,
+    product_pages.router,
+    adjust_picker.router,  # before variant_pages: its /ui/adjust/… paths are its own
     variant_pages.router,
     low_stock_pages.router,
     stocktake_pages.router,

@@ -17,6 +17,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("stock", "Stock", "/ui/stock", Permission.VIEW),
+    NavItem("products", "Products", "/ui/products", Permission.VIEW),
     NavItem("adjust", "Adjust stock", "/ui/adjust", Permission.STOCK),
     NavItem("low-stock", "Low stock", "/ui/low-stock", Permission.VIEW),
     NavItem("stocktake", "Stocktake", "/ui/stocktake", Permission.STOCK),

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from stockledger.domain.accounts import Permission
-from stockledger.domain.backoffice import VariantNames
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
@@ -18,7 +17,7 @@ from stockledger.domain.text import has_nul
 from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
-from stockledger.web import session
+from stockledger.web import adjust_picker, session
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import int_param, uuid_param
 from stockledger.web.render import page
@@ -117,11 +116,13 @@ def _form_context(
     stores: list[Any],
     values: dict[str, str],
     errors: dict[str, str],
-    label: VariantNames | None = None,
+    chosen: adjust_picker.Chosen | None = None,
     balance: int | None = None,
+    **picker: Any,
 ) -> dict[str, Any]:
+    """The adjust page: the chosen variant (or the picker: `find`, `search`), the form, `notice`."""
     return {
-        "label": label,
+        "chosen": chosen,
         "user": user,
         "active": "adjust",
         "title": "Adjust stock",
@@ -130,6 +131,13 @@ def _form_context(
         "values": values,
         "errors": errors,
         "balance": balance,
+        "find": "",
+        "search": None,
+        "notice": None,
+        "adjust_url": adjust_picker.adjust_url,
+        "location": values["location"],
+        "action": values["action"],
+        **picker,
     }
 
 
@@ -155,23 +163,33 @@ async def adjust_form(request: Request) -> Response:
         variant=query.get("variant", ""),
         action=query.get("action", Adjustment.RECEIVE.value),
     )
-    product, variant = canonical_uuid(values["product"]), canonical_uuid(values["variant"])
-    label = None
+    chosen = await adjust_picker.chosen_variant(request, user, values["product"], values["variant"])
     balance = None
-    if product and variant:
-        label = await backoffice.variant_label(db, user.actor, product, variant)
-        balance = await backoffice.balance_in(db, user.actor, store.uuid, product, variant)
+    picker: dict[str, Any] = {"notice": adjust_picker.NOTICES.get(query.get("done", ""))}
+    if chosen is not None:
+        balance = await backoffice.balance_in(db, user.actor, store.uuid, chosen.product, chosen.variant)
         values.update(
-            expected=format_units(balance), expected_key=_expected_key(store.uuid, product, variant)
+            product=chosen.product,
+            variant=chosen.variant,
+            expected=format_units(balance),
+            expected_key=_expected_key(store.uuid, chosen.product, chosen.variant),
         )
-    return page(request, "adjust.html", _form_context(user, stores, values, {}, label, balance))
+    else:
+        find = adjust_picker.find_text(query.get("find", ""))
+        found = await adjust_picker.search(request, user, find, scanned=True)
+        picked = adjust_picker.scanned(found, store.uuid, values["action"])
+        if picked is not None:
+            return picked
+        picker.update(find=find, search=found)
+    context = _form_context(user, stores, values, {}, chosen, balance, **picker)
+    return page(request, "adjust.html", context)
 
 
 def _field_of(property_name: str) -> str:
     if property_name.endswith("productUuid"):
         return "product"
     if property_name.endswith("variantUuid"):
-        return "variant"
+        return "product"  # the picker chooses both at once
     if property_name.endswith("change"):
         return "quantity"
     if property_name.startswith("toLocationUuid"):
@@ -183,10 +201,8 @@ def _field_of(property_name: str) -> str:
 
 def _check_form(values: dict[str, str], stores: list[Any]) -> tuple[dict[str, str], Decimal]:
     errors: dict[str, str] = {}
-    if canonical_uuid(values["product"]) is None:
-        errors["product"] = "Enter the product's UUID."
-    if canonical_uuid(values["variant"]) is None:
-        errors["variant"] = "Enter the variant's UUID."
+    if canonical_uuid(values["product"]) is None or canonical_uuid(values["variant"]) is None:
+        errors["product"] = "Choose the product first: find it by name, SKU or barcode."
     if values["action"] not in {value for value, _ in ACTIONS}:
         errors["action"] = "Choose what happened."
     counting = values["action"] == COUNT
@@ -225,7 +241,7 @@ def _errors_of(exc: ServiceError, store_name: str = "the store") -> dict[str, st
     for violation in exc.violations or []:
         message = violation.message
         if exc.error_type == "PRODUCT_NOT_TRACKED":
-            message = "This product is not tracked. Start tracking it through the API first."
+            message = "Stock of this product is not tracked yet: start tracking it here first."
         errors.setdefault(_field_of(violation.property_name), message)
     if not errors:
         errors["form"] = exc.message
@@ -267,7 +283,15 @@ async def adjust(request: Request) -> Response:
             errors = _errors_of(exc, next(s.name for s in stores if s.uuid == values["location"]))
         else:
             return _done(product, variant, values["location"], values["action"])
-    return page(request, "adjust.html", _form_context(user, stores, values, errors), 400)
+    return await _rejected(request, user, stores, values, errors)
+
+
+async def _rejected(
+    request: Request, user: session.UiUser, stores: list[Any], values: dict[str, str], errors: dict[str, str]
+) -> Response:
+    """The form again with what was entered, the chosen variant and the errors; nothing recorded."""
+    chosen = await adjust_picker.chosen_variant(request, user, values["product"], values["variant"])
+    return page(request, "adjust.html", _form_context(user, stores, values, errors, chosen), 400)
 
 
 def _done(product: str, variant: str, location: str, what: str) -> Response:
@@ -303,7 +327,7 @@ async def _count(
         )
     except ServiceError as exc:
         if exc.error_type != "BALANCE_CHANGED":
-            return page(request, "adjust.html", _form_context(user, stores, values, _errors_of(exc)), 400)
+            return await _rejected(request, user, stores, values, _errors_of(exc))
         now = exc.extra.get("currentBalances", [])
         assert isinstance(now, list) and now
         current = to_units(parse_quantity(now[0]["balance"]))
