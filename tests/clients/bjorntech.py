@@ -1,6 +1,6 @@
-"""BjornTech's WooCommerce Zettle integration [B]: products both ways, taxes, categories, images and
-the purchases it turns into orders, request by request as it sends them
-(integration-client-calls.md §3).
+"""BjornTech's WooCommerce Zettle integration [B] as it talks HTTP: its API class and the state it
+keeps, written from integration-client-calls.md §3 (products both ways, taxes, categories, images,
+purchases turned into orders).
 
 Its HTTP layer adds a trailing slash to every path and appends query strings after it
 (`…/purchases/v2/?startDate=…`); it names the organization by its UUID on reads and deletes and by
@@ -13,14 +13,11 @@ token comes from its own broker; here the test mints it.
 from __future__ import annotations
 
 import base64
-import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from tests.conftest import Api, new_uuid
-from tests.integration.webhooks_support import Hooks, hooks, verify_like_a_foreign_receiver  # noqa: F401
-from tests.webhook_receiver import running_receiver
 
 MAX_NAME_CHARS = 64  # it cuts product names to this
 PNG_1x1 = base64.b64encode(
@@ -279,186 +276,3 @@ class Plugin:
         }
         self.orders.append(order)
         return order
-
-
-async def test_setup_finds_a_vat_organization_and_its_categories(api: Api) -> None:
-    plugin = Plugin(api)
-    await plugin.detect_taxes()
-    assert plugin.vat_mode is True
-    with_error = await api.get("/v1/taxes/")
-    assert with_error.status_code == 403
-    coffee = await plugin.ensure_category("Coffee")
-    assert await plugin.ensure_category("Coffee") == coffee  # found by name the second time
-    listed, _ = await plugin.call("GET", f"organizations/{api.org}/categories/v2")
-    assert listed == {"categories": [{"uuid": coffee, "name": "Coffee"}]}
-
-
-async def test_an_image_format_it_cannot_name_falls_back_to_base64_png(api: Api) -> None:
-    plugin = Plugin(api)
-    image = await plugin.upload("https://shop.example/wp-content/uploads/beans.webp", "WEBP")
-    assert image["imageLookupKey"].endswith(".png")
-    by_url = await plugin.upload("https://shop.example/wp-content/uploads/beans.jpg", "JPEG")
-    assert by_url["imageLookupKey"].endswith(".jpeg")
-
-
-async def test_products_both_ways_with_its_own_changes_recognised_by_etag(
-    api: Api,
-    other_api: Api,
-    hooks: Hooks,  # noqa: F811 - the fixture
-) -> None:
-    plugin = Plugin(api)
-    await plugin.detect_taxes()
-    category = await plugin.ensure_category("Coffee")
-    till = Api(api.client, api.org)  # the merchant editing in Zettle: another user, no reference
-    async with running_receiver() as receiver:
-        sub = await hooks.subscribe(api, receiver, ["ProductCreated", "ProductUpdated", "ProductDeleted"])
-        image = await plugin.upload("https://shop.example/beans.jpg", "JPEG")
-        body = plugin.body(
-            17, "Single origin beans from a small farm high in the mountains of Huila", category, image
-        )
-        assert await plugin.find_by_reference("ID:17") is None
-        await plugin.create(body)
-        product_uuid = await plugin.find_by_reference("ID:17")
-        assert product_uuid == body["uuid"]
-        current = await plugin.read(product_uuid)
-        assert current is not None
-        assert current["name"] == body["name"] and len(current["name"]) == MAX_NAME_CHARS
-        assert [v["presentation"]["textColor"] for v in current["variants"]] == ["#000000"] * 2
-        # The shop lowers the small bag's price: only that variant carries a price.
-        await plugin.update(body, current, {"B17-Small": 14900})
-        after = await plugin.read(product_uuid)
-        assert after is not None
-        assert [v["price"]["amount"] for v in after["variants"]] == [14900, 17900]
-        assert [v["costPrice"]["amount"] for v in after["variants"]] == [7950, 8950]
-        assert after["etag"] == plugin.etags[product_uuid]
-        # The merchant, in Zettle: drops the large bag; and creates a simple product there.
-        merchant = await till.put(
-            f"/organizations/self/products/v2/{product_uuid}",
-            json={"variants": [{"uuid": after["variants"][0]["uuid"]}]},
-        )
-        assert merchant.status_code == 200, merchant.text
-        scoop = {"uuid": new_uuid(), "name": "Scoop", "variants": [{"uuid": new_uuid()}], "vatPercentage": 25}
-        assert (await till.post("/organizations/self/products", json=scoop)).status_code == 201
-        await plugin.delete(scoop["uuid"])
-        await hooks.dispatcher.drain()
-        received = receiver.events()
-
-    outcomes = []
-    for delivery in received:
-        envelope = verify_like_a_foreign_receiver(
-            delivery.body, delivery.headers["x-izettle-signature"], sub["signingKey"]
-        )
-        outcomes.append(await plugin.on_webhook(envelope["eventName"], json.loads(envelope["payload"])))
-    assert outcomes == [
-        "skipped: its own product",
-        "skipped: its own change",
-        "imported",  # the merchant's change: another etag
-        "imported",  # the merchant's product: no external reference
-        f"deleted {scoop['uuid']}",
-    ]
-    assert plugin.removed_variants == [after["variants"][1]["uuid"]]
-    changed, created = plugin.imported
-    assert changed == {
-        "uuid": product_uuid,
-        "name": body["name"],
-        "simple": False,
-        "category": "Coffee",
-        "vat": "25.0",
-        "taxRates": [],
-    }
-    assert created["uuid"] == scoop["uuid"] and created["simple"] is True and created["category"] is None
-    assert other_api.org != api.org  # another organization's UUID in the path is refused
-    try:
-        await plugin.call("GET", f"organizations/{other_api.org}/products")
-    except ZettleError as error:
-        assert error.status == 403
-    else:
-        raise AssertionError("another organization's library was served")
-
-
-async def test_purchases_become_orders_by_date_then_by_cursor(
-    api: Api,
-    hooks: Hooks,  # noqa: F811 - the fixture
-) -> None:
-    plugin = Plugin(api)
-    product, small, large = new_uuid(), new_uuid(), new_uuid()
-    library = {
-        "uuid": product,
-        "name": "Beans",
-        "vatPercentage": 25,
-        "variants": [
-            {
-                "uuid": small,
-                "name": "Small",
-                "sku": "B17-Small",
-                "price": {"amount": 14900, "currencyId": "SEK"},
-            },
-            {
-                "uuid": large,
-                "name": "Large",
-                "sku": "B17-Large",
-                "price": {"amount": 17900, "currencyId": "SEK"},
-            },
-        ],
-    }
-    assert (await api.post("/organizations/self/products", json=library)).status_code == 201
-    await api.track(product)
-    # Its first poll starts from when it was connected, in the site's time zone (PHP date('c')).
-    connected = datetime.now(timezone(timedelta(hours=1))) - timedelta(minutes=5)
-
-    def sale(number: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "purchaseUuid": new_uuid(),
-            "purchaseNumber": number,
-            "amount": sum(int(line["quantity"]) * line["unitPrice"] for line in lines),
-            "vatAmount": 0,
-            "currency": "SEK",
-            "payments": [{"uuid": new_uuid(), "amount": 1, "type": "IZETTLE_CARD"}],
-            "products": lines,
-        }
-
-    first = sale(
-        1,
-        [
-            {"productUuid": product, "variantUuid": small, "name": "Beans", "variantName": "Small",
-             "sku": "B17-Small", "quantity": "2", "unitPrice": 14900, "vatPercentage": 25},
-            {"name": "Custom amount", "quantity": "1", "unitPrice": 500},
-        ],
-    )  # fmt: skip
-    second = sale(
-        2,
-        [{"productUuid": product, "variantUuid": large, "name": "Beans", "variantName": "Large",
-          "sku": "B17-Large", "quantity": "1", "unitPrice": 17900, "vatPercentage": 25}],
-    )  # fmt: skip
-    async with running_receiver() as receiver:
-        await hooks.subscribe(api, receiver, ["PurchaseCreated"])
-        assert (await api.post("/organizations/self/purchases", json=first)).status_code == 200
-        assert await plugin.poll_purchases(since=connected) == [first["purchaseUuid"]]
-        order = await plugin.order_from(first["purchaseUuid"])
-        assert order == {
-            "number": 1,
-            "payment": "IZETTLE_CARD",
-            "total": 30300,
-            "lines": [("B17-Small", "2", 29800)],  # the custom amount is no order line
-        }
-        # Nothing new: an empty page, and the cursor stays.
-        cursor = plugin.purchase_cursor
-        assert await plugin.poll_purchases() == [] and plugin.purchase_cursor == cursor
-        assert (await api.post("/organizations/self/purchases", json=second)).status_code == 200
-        assert await plugin.poll_purchases() == [second["purchaseUuid"]]
-        assert plugin.purchase_cursor != cursor
-        await hooks.dispatcher.drain()
-        deliveries = receiver.events()
-
-    # The webhook path: PurchaseCreated names the purchase, the plugin reads it by UUID.
-    for delivery in deliveries:
-        envelope = delivery.json()
-        assert (
-            await plugin.on_webhook(str(envelope["eventName"]), json.loads(str(envelope["payload"])))
-            == "order"
-        )
-    assert [o["number"] for o in plugin.orders] == [1, 1, 2]
-    assert plugin.orders[2]["lines"] == [("B17-Large", "1", 17900)]
-    utc_start = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    page, _ = await plugin.call("GET", "purchases/v2", query="startDate=" + quote(utc_start, safe=""))
-    assert [p["purchaseNumber"] for p in page["purchases"]] == [1, 2]
