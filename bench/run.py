@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import product_list, scenarios
 from bench.env import Backend, Org, wrk_available
 from bench.report import render, write_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9"
+ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10"
 
 
 def machine() -> dict[str, Any]:
@@ -132,6 +132,12 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
             if "6" in only:
                 big, seconds = seeded(scale.sync_variants, balances=True, ledger=ledger)
                 step("6", scenarios.incremental_sync, backend, big, scale, ledger, seed_s=seconds)
+        if "10" in only:
+            started = time.monotonic()
+            library = product_list.seed_library(backend, scale.library_products, scale.library_variants)
+            seconds = time.monotonic() - started
+            log(f"  [{kind}] seeded a library of {scale.library_products:,} products in {seconds:.1f}s")
+            step("10", scenarios.product_library_list, backend, library, scale, seed_s=seconds)
     finally:
         backend.drop()
     return rows

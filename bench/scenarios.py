@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench import limit
+from bench import limit, product_list
 from bench import webhooks as bench_webhooks
 from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
 
@@ -32,6 +32,9 @@ class Scale:
     webhook_rates: tuple[int, ...] = (150, 500)  # scenario 7: PUTs (balance changes) per second, in all
     webhook_seconds: float = 20
     webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
+    library_products: int = 10_000  # scenario 10: products in the library
+    library_variants: int = 5  # scenario 10: variants of each product
+    list_fetches: int = 3  # scenario 10: fetches of each list (alternating), at least
 
 
 SCALES = {
@@ -52,7 +55,9 @@ SCALES = {
         (150, 500),
         10,
     ),
-    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2),
+    "tiny": Scale(
+        "tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2, library_products=200
+    ),
     # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
     "growth": Scale(
         "growth",
@@ -278,3 +283,8 @@ def scaling_out(backend: Backend, org: Org, scale: Scale) -> list[Row]:
             runs = [run_wrk(server, org, connections=c, seconds=scale.seconds) for _ in range(scale.runs)]
         rows.append(row("8 scaling out", backend, {"concurrency": c, "workers": workers}, runs))
     return rows
+
+
+def product_library_list(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(10) The whole library as integrations list it (v2 and v1, alternating), and one product."""
+    return product_list.run(backend, org, max(scale.list_fetches, scale.runs), scale.library_products)
