@@ -1,4 +1,4 @@
-"""Scenario 10: listing a Product Library of 10,000 products × 5 variants, as integrations do on a
+"""Scenario 11: listing a Product Library of 10,000 products × 5 variants, as integrations do on a
 full sync (`GET /organizations/self/products/v2` and the v1 list; neither has paging: the answer is
 the whole library as one JSON array), and reading one product (what a per-product import does).
 
@@ -120,7 +120,7 @@ def _fetch(server: Server, org: Org, path: str, products: int, variants: int) ->
 
 
 def run(backend: Backend, org: Org, runs: int, products: int) -> list[dict[str, Any]]:
-    """Rows of scenario 10: the v2 list, the v1 list, and one product read."""
+    """Rows of scenario 11: the v2 list, the v1 list, and one product read."""
     variants = org.per_product
     lists = {"v2": "/organizations/self/products/v2", "v1": "/organizations/self/products"}
     results: dict[str, list[dict[str, Any]]] = {"v2": [], "v1": [], "one": []}
@@ -153,7 +153,7 @@ def run(backend: Backend, org: Org, runs: int, products: int) -> list[dict[str, 
             )
     return [
         {
-            "scenario": "10 product list",
+            "scenario": "11 product list",
             "backend": backend.kind,
             "params": {**params, "api": label},
             "runs": rs,

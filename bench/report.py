@@ -55,7 +55,13 @@ METRICS = {
         ("cpu_ms_per_request", "server CPU ms/request", 2),
         ("errors", "errors", 0),
     ],
-    "10 product list": [
+    "10 v3 paging": [
+        ("latency_ms", "whole list ms", 0),
+        ("cpu_ms", "server CPU ms", 0),
+        ("requests", "requests", 0),
+        ("errors", "errors", 0),
+    ],
+    "11 product list": [
         ("latency_ms", "latency ms", 1),
         ("cpu_ms", "server CPU ms", 1),
         ("client_parse_ms", "Python json.loads ms", 0),
@@ -140,10 +146,47 @@ def render(result: dict[str, Any]) -> str:
             *ratios,
             "",
         ]
+    lines += _paging_ratios(rows)
     for r in rows:
         if r.get("note"):
             lines += [f"Scenario {r['scenario']} ({r['backend']}): {r['note']}.", ""]
     return "\n".join(lines)
+
+
+def _paging_ratios(rows: list[dict[str, Any]]) -> list[str]:
+    """Scenario 10's comparison: each v3 read over the old API's streamed fetch of the same location."""
+    paging = [r for r in rows if r["scenario"] == "10 v3 paging"]
+    ratios = []
+    for r in paging:
+        if not str(r["params"].get("read", "")).startswith("v3"):
+            continue
+        old = next(
+            (
+                s
+                for s in paging
+                if s["backend"] == r["backend"]
+                and not str(s["params"].get("read", "")).startswith("v3")
+                and s["params"].get("variants") == r["params"].get("variants")
+            ),
+            None,
+        )
+        if old is None or not old["median"].get("latency_ms") or not old["median"].get("cpu_ms"):
+            continue
+        ratios.append(
+            f"| {r['backend']} | {r['params']['read']} | {r['params']['variants']:,} | "
+            f"**{r['median']['latency_ms'] / old['median']['latency_ms']:.2f}** | "
+            f"**{r['median']['cpu_ms'] / old['median']['cpu_ms']:.2f}** |"
+        )
+    if not ratios:
+        return []
+    return [
+        "**v3 pages ÷ old API streamed** (scenario 10, medians)",
+        "",
+        "| backend | read | variants | whole-list time | server CPU |",
+        "|---|---|---|---|---|",
+        *ratios,
+        "",
+    ]
 
 
 def write_doc(path: Path, result: dict[str, Any]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +34,11 @@ class Scale:
     webhook_rates: tuple[int, ...] = (150, 500)  # scenario 7: PUTs (balance changes) per second, in all
     webhook_seconds: float = 20
     webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
-    library_products: int = 10_000  # scenario 10: products in the library
-    library_variants: int = 5  # scenario 10: variants of each product
-    list_fetches: int = 3  # scenario 10: fetches of each list (alternating), at least
+    paging_variants: int = 100_000  # scenario 10: variants in the location read page by page
+    paging_limit: int = 1_000  # scenario 10: `limit` of the v3 pages (the contract's maximum)
+    library_products: int = 10_000  # scenario 11: products in the library
+    library_variants: int = 5  # scenario 11: variants of each product
+    list_fetches: int = 3  # scenario 11: fetches of each list (alternating), at least
 
 
 SCALES = {
@@ -56,7 +60,21 @@ SCALES = {
         10,
     ),
     "tiny": Scale(
-        "tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2, library_products=200
+        "tiny",
+        1,
+        1,
+        200,
+        (1, 16),
+        200,
+        (500,),
+        500,
+        (2_000,),
+        (1,),
+        (20,),
+        2,
+        2,
+        paging_variants=2_500,
+        library_products=200,
     ),
     # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
     "growth": Scale(
@@ -285,6 +303,85 @@ def scaling_out(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     return rows
 
 
+def _follow_links(server: Server, org: Org, path: str) -> tuple[list[bytes], int]:
+    """GET `path`, then every `Link: <URL>; rel="next"` until a page has none, over one keep-alive
+    connection as a client would; the bodies are kept unparsed (parsing is the client's cost)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    headers = {"Authorization": f"Bearer {org.token}"}
+    bodies, failed = [], 0
+    try:
+        url: str | None = path
+        while url is not None:
+            conn.request("GET", url, headers=headers)
+            response = conn.getresponse()
+            bodies.append(response.read())
+            failed |= int(response.status != 200)
+            link = response.getheader("Link")
+            url = None
+            if link is not None:
+                target, rel = link.split("; ", 1)
+                assert rel == 'rel="next"', link
+                parts = urllib.parse.urlsplit(target.removeprefix("<").removesuffix(">"))
+                url = f"{parts.path}?{parts.query}"
+    finally:
+        conn.close()
+    return bodies, failed
+
+
+def _v3_pages(server: Server, org: Org, path: str) -> dict[str, Any]:
+    cpu = server.cpu_seconds()
+    started = time.perf_counter()
+    bodies, failed = _follow_links(server, org, path)
+    seconds = time.perf_counter() - started
+    cpu = server.cpu_seconds() - cpu
+    keys = [
+        (r["inventoryUuid"], r["productUuid"], r["variantUuid"]) for body in bodies for r in json.loads(body)
+    ]
+    # Every variant of the store exactly once.
+    wrong = failed or len(keys) != org.variants or len(set(keys)) != len(keys)
+    return {"latency_ms": seconds * 1000, "cpu_ms": cpu * 1000, "requests": len(bodies), "errors": int(wrong)}
+
+
+def _old_streamed(server: Server, org: Org, path: str) -> dict[str, Any]:
+    cpu = server.cpu_seconds()
+    seconds, status, data = server.timed("GET", path, None, org.token)
+    cpu = server.cpu_seconds() - cpu
+    count = len(json.loads(data)["variants"]) if status == 200 else 0
+    return {
+        "latency_ms": seconds * 1000,
+        "cpu_ms": cpu * 1000,
+        "requests": 1,
+        "errors": int(status != 200 or count != org.variants),
+    }
+
+
+OLD_STREAMED = "old API streamed"
+
+
+def v3_paging(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(10) A store of `org.variants` variants read end to end: `GET /v3/stock/{inventoryUuid}` and
+    `GET /v3/stock` in pages of `paging_limit` rows following the Link headers, and the old API's
+    streamed fetch of the same location. The reads alternate, in a rotated order every round, so
+    drift on a shared machine hits them alike."""
+    store = org.locations["STORE"]
+    size = scale.paging_limit
+    reads: dict[str, tuple[Any, str]] = {
+        f"v3 /v3/stock/{{inventoryUuid}}, pages of {size:,}": (_v3_pages, f"/v3/stock/{store}?limit={size}"),
+        f"v3 /v3/stock, pages of {size:,}": (_v3_pages, f"/v3/stock?limit={size}"),
+        OLD_STREAMED: (_old_streamed, f"/organizations/self/inventory/locations/{store}"),
+    }
+    names = list(reads)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    with Server(backend) as server:
+        for read, path in reads.values():  # warm-up: connections, statement caches
+            read(server, org, path)
+        for i in range(max(3, scale.runs)):
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                read, path = reads[name]
+                runs[name].append(read(server, org, path))
+    return [row("10 v3 paging", backend, {"variants": org.variants, "read": n}, runs[n]) for n in names]
+
+
 def product_library_list(backend: Backend, org: Org, scale: Scale) -> list[Row]:
-    """(10) The whole library as integrations list it (v2 and v1, alternating), and one product."""
+    """(11) The whole library as integrations list it (v2 and v1, alternating), and one product."""
     return product_list.run(backend, org, max(scale.list_fetches, scale.runs), scale.library_products)

@@ -29,6 +29,7 @@ from stockledger.api import (
     token,
     v3_inventories,
     v3_movements,
+    v3_stock,
 )
 from stockledger.api.idempotency import Idempotency, Replay, replay_handler
 from stockledger.api.middleware import Gateway
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, db: Database | None = None, workers: int =
     app.include_router(extensions.router)
     app.include_router(organization.router)
     app.include_router(v3_inventories.router)
+    app.include_router(v3_stock.router)
     app.include_router(purchase_reads.router)
     app.include_router(images.router)
     app.include_router(taxes.router)

@@ -1,4 +1,5 @@
-"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog, org."""
+"""The `stockledger` command: serve, dispatch, migrate, config, keys, backups, purchases, catalog, org,
+user."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +23,7 @@ from stockledger import __version__
 from stockledger.cli_catalog import catalog_app
 from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.cli_org import org_app
+from stockledger.cli_users import user_app
 from stockledger.config import ConfigError, Settings
 from stockledger.config_check import (
     check_settings,
@@ -71,6 +73,7 @@ purchases_app = typer.Typer(
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
 
 
 def _print_version(value: bool) -> None:
@@ -296,7 +299,8 @@ def startup_message(settings: Settings) -> str:
             f" database: {places['database']}",
             f"  API               {places['api']}  (Zettle Inventory API; v3 under {places['api_v3']})",
             f"  API documentation {places['swagger']}",
-            f"  Back office       {places['back_office']}  (sign in with an API key)",
+            f"  Back office       {places['back_office']}  (sign in with e-mail and password)",
+            "  Back-office user  stockledger user create --org <organization UUID> --email … --name …",
             "  An API key        stockledger apikey create --org <organization UUID>",
             "  An access token   stockledger token --org <organization UUID>",
         ]
@@ -480,6 +484,24 @@ def apikey_table(records: list[apikeys.ApiKeyRecord]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _progress_bar(label: str, total: int | None = None, unit: str = "rows") -> Iterator[tuple[Any, Any]]:
+    """A progress bar on stderr (gone when done), as the other long commands show."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    counter = MofNCompleteColumn() if unit == "rows" else TextColumn("{task.percentage:>3.0f} %")
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        counter,
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        yield progress, progress.add_task(label, total=total)
+
+
 @app.command("export")
 def export_command(
     file: Annotated[
@@ -489,7 +511,7 @@ def export_command(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Export the whole database (every organization, the whole ledger) as JSON lines."""
-    from stockledger.store.backup import export_lines
+    from stockledger.store.backup import export_lines, row_total
 
     settings = load_settings(database_url, data_dir)
 
@@ -500,14 +522,19 @@ def export_command(
         # The export holds secrets (signing keys, purchase connection keys): readable by its owner only.
         handle = sys.stdout.buffer if file == "-" else open_private_for_writing(Path(file))
         try:
+            with _progress_bar("exporting rows") as (progress, task):
 
-            async def work(conn: AsyncConnection) -> None:
-                nonlocal lines
-                async for line in export_lines(conn):
-                    handle.write(line)
-                    lines += 1
+                async def work(conn: AsyncConnection) -> None:
+                    nonlocal lines
+                    async for line in export_lines(conn):
+                        handle.write(line)
+                        lines += 1
+                        if lines == 1:  # the header: the snapshot is taken, count what it holds
+                            progress.update(task, total=await row_total(conn))
+                        else:
+                            progress.advance(task)
 
-            await db.read(work)
+                await db.read(work)
         finally:
             if handle is not sys.stdout.buffer:
                 handle.close()
@@ -534,9 +561,20 @@ def import_command(
 
     settings = load_settings(database_url, data_dir)
 
+    def lines_read(handle: BinaryIO, advance: Callable[[int], None]) -> Iterator[bytes]:
+        for line in handle:
+            advance(len(line))
+            yield line
+
     async def work(conn: AsyncConnection) -> dict[str, int]:
-        with open(file, "rb") as handle:  # noqa: ASYNC230 - a CLI process, nothing else on the loop
-            return await import_lines(conn, handle)
+        with (
+            open(file, "rb") as handle,  # noqa: ASYNC230 - a CLI process, nothing else on the loop
+            _progress_bar("importing", total=os.fstat(handle.fileno()).st_size, unit="bytes") as (
+                progress,
+                task,
+            ),
+        ):
+            return await import_lines(conn, lines_read(handle, lambda n: progress.advance(task, n)))
 
     try:
         counts = _with_db(settings, work)

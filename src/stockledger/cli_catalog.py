@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from stockledger.cli_options import DatabaseOpt, DataDirOpt, OrgOpt
 from stockledger.config import ConfigError, Settings
+from stockledger.domain.csv_files import CsvFileError, read_csv
 from stockledger.domain.ids import canonical_uuid
-from stockledger.service.catalog import ImportRow, import_rows, parse_import_row
+from stockledger.service.catalog import ImportRow, check_import, import_rows, parse_import_row
 from stockledger.store.db import Database
 from stockledger.store.migrate import upgrade
 
@@ -25,30 +25,34 @@ catalog_app = typer.Typer(
 
 COLUMNS = ("productUuid", "productName", "variantUuid", "variantName", "sku", "barcode")
 BATCH_ROWS = 500  # one transaction per batch: progress stays visible, locks stay short
-MAX_REASONS_SHOWN = 10
+MAX_REASONS_SHOWN = 200
+MAX_ROWS = 200_000
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"stockledger: {message}", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 def read_rows(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:
-    """Valid rows, and (line number, reason) of every skipped row."""
+    """Valid rows, and (line number, reason) of every bad row; a file that is no CSV → exit 1.
+    Any encoding and separator a spreadsheet saves CSV in is read (domain/csv_files.py)."""
+    try:
+        table = read_csv(path.read_bytes(), max_rows=MAX_ROWS)
+    except CsvFileError as exc:
+        _fail(f"{path}: {exc}", code=1)
+        raise
+    if "productUuid" not in table.header:
+        _fail(f"{path} has no productUuid column; expected the columns {', '.join(COLUMNS)}.", code=1)
     rows: list[ImportRow] = []
-    skipped: list[tuple[int, str]] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("productUuid",) if c not in (reader.fieldnames or [])]
-        if missing:
-            _fail(f"{path} has no {missing[0]} column; expected the columns {', '.join(COLUMNS)}.")
-        for row in reader:
-            parsed = parse_import_row(row)
-            if isinstance(parsed, str):
-                skipped.append((reader.line_num, parsed))
-            else:
-                rows.append(replace(parsed, line=reader.line_num))
-    return rows, skipped
+    bad: list[tuple[int, str]] = []
+    for line, cells in table.rows:
+        parsed = parse_import_row(dict(zip(table.header, cells, strict=False)))
+        if isinstance(parsed, str):
+            bad.append((line, parsed))
+        else:
+            rows.append(replace(parsed, line=line))
+    return rows, bad
 
 
 @catalog_app.command("import")
@@ -75,17 +79,22 @@ def import_csv(
     except ConfigError as exc:
         _fail(str(exc))
         raise
-    rows, skipped = read_rows(file)
+    rows, bad = read_rows(file)
     console = Console(stderr=True)
     refused: list[tuple[ImportRow, str]] = []
+    raced: list[tuple[ImportRow, str]] = []  # refused while writing: the library changed meanwhile
 
     async def run() -> None:
         url = settings.effective_database_url()
         await upgrade(url)
         db = Database(url, pool_size=2)
         try:
+            # Every row is checked before anything is written: a file with a bad row imports nothing.
+            refused.extend(await check_import(db, org_id, rows))
+            if bad or refused:
+                return
             with Progress(
-                TextColumn("importing names"),
+                TextColumn("importing"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
@@ -95,21 +104,27 @@ def import_csv(
                 task = progress.add_task("import", total=len(rows))
                 for start in range(0, len(rows), BATCH_ROWS):
                     batch = rows[start : start + BATCH_ROWS]
-                    refused.extend(await import_rows(db, org_id, batch))
+                    raced.extend(await import_rows(db, org_id, batch))
                     progress.advance(task, len(batch))
         finally:
             await db.dispose()
 
     asyncio.run(run())
-    skipped = sorted(skipped + [(row.line, reason) for row, reason in refused])
-    refused_rows = {id(row) for row, _ in refused}
-    rows = [r for r in rows if id(r) not in refused_rows]
+    problems = sorted(bad + [(row.line, reason) for row, reason in refused + raced])
+    for line, reason in problems[:MAX_REASONS_SHOWN]:
+        typer.echo(f"line {line}: {reason}", err=True)
+    if len(problems) > MAX_REASONS_SHOWN:
+        typer.echo(f"… and {len(problems) - MAX_REASONS_SHOWN} more bad rows", err=True)
+    if raced:
+        typer.echo(
+            f"{file}: {len(raced)} rows were refused while importing (the library changed meanwhile);"
+            " the other rows were imported",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if problems:
+        typer.echo(f"{file}: {len(problems)} bad rows; nothing was imported", err=True)
+        raise typer.Exit(1)
     products = len({r.product_uuid for r in rows})
     variants = len({(r.product_uuid, r.variant.uuid) for r in rows if r.variant is not None})
-    typer.echo(
-        f"imported {len(rows)} rows: {products} products, {variants} variants; skipped {len(skipped)} rows"
-    )
-    for line, reason in skipped[:MAX_REASONS_SHOWN]:
-        typer.echo(f"  line {line}: {reason}", err=True)
-    if len(skipped) > MAX_REASONS_SHOWN:
-        typer.echo(f"  … and {len(skipped) - MAX_REASONS_SHOWN} more", err=True)
+    typer.echo(f"imported {len(rows)} rows: {products} products, {variants} variants")

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     default_low_stock_level: int = 5
     webhook_allow_private: bool = False
+    # The back office's sign-in also takes an API key (for automation); people sign in with e-mail
+    # and password either way.
+    ui_api_key_signin: bool = False
     run_dispatcher: bool = Field(
         default=True, validation_alias=AliasChoices("run_dispatcher", f"{ENV_PREFIX}DISPATCHER")
     )

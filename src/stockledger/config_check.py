@@ -50,6 +50,7 @@ FIELDS: dict[str, str] = {
     "STOCKLEDGER_DEFAULT_LOW_STOCK_LEVEL": "default_low_stock_level",
     "STOCKLEDGER_DISPATCHER": "run_dispatcher",
     "STOCKLEDGER_WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private",
+    "STOCKLEDGER_UI_API_KEY_SIGNIN": "ui_api_key_signin",
     "STOCKLEDGER_JWKS_URL": "jwks_url",
     "STOCKLEDGER_JWT_ISSUER": "jwt_issuer",
     "STOCKLEDGER_JWT_AUDIENCE": "jwt_audience",

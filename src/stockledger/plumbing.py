@@ -54,6 +54,8 @@ class AppState:
     stop_callbacks: list[StopCallback] = field(default_factory=list)
     # Wall-clock milliseconds of the Idempotency-Key lifetimes (tests move it).
     idempotency_clock: Callable[[], int] = now_ms
+    # Wall-clock milliseconds of back-office sign-ins and sessions: lock-outs end by it (tests move it).
+    signin_clock: Callable[[], int] = now_ms
 
     @property
     def default_low_stock_units(self) -> int:

@@ -14,15 +14,30 @@ from tests.server import clean_env, spawn
 from tests.web.conftest import csrf_of
 
 ORG = "0b9a7d1e-3c55-4c1f-9c7a-5f0e2b6a1d10"
+PASSWORD = "proxy test password"
 
 
 def session_cookie_over_https_proxy(tmp_path: Path, allowed: str) -> str:
     """Sign in through a (pretend) TLS proxy on 127.0.0.1; the session cookie the server sets."""
     data_dir = tmp_path / "data"
     env = clean_env(STOCKLEDGER_DATA_DIR=str(data_dir), STOCKLEDGER_FORWARDED_ALLOW_IPS=allowed)
-    created = CliRunner().invoke(app, ["apikey", "create", "--org", ORG], env=env)
-    assert created.exit_code == 0, created.stderr
-    key = created.stdout.strip()
+    created = CliRunner().invoke(
+        app,
+        [
+            "user",
+            "create",
+            "--org",
+            ORG,
+            "--email",
+            "owner@example.com",
+            "--name",
+            "Owner",
+            "--password-stdin",
+        ],
+        env=env,
+        input=PASSWORD + "\n",
+    )
+    assert created.exit_code == 0, created.output
     server = spawn(env, tmp_path)
     try:
         proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
@@ -34,7 +49,7 @@ def session_cookie_over_https_proxy(tmp_path: Path, allowed: str) -> str:
             http.cookies.clear()
             answer = http.post(
                 "/ui/signin",
-                data={"csrf_token": csrf_of(form.text), "api_key": key},
+                data={"csrf_token": csrf_of(form.text), "email": "owner@example.com", "password": PASSWORD},
                 headers={"Cookie": held},
             )
             assert answer.status_code == 303, answer.text

@@ -36,7 +36,11 @@ PUBLIC_PREFIXES = (
     "/productimage",  # image URLs, fetched like any image on the web
 )
 # Writes by verb that are reads by meaning (spec §5: "a read, despite the verb").
-READS_BY_POST = {"/organizations/{org}/inventory/products", "/v3/products/status"}
+READS_BY_POST = {
+    "/organizations/{org}/inventory/products",
+    "/v3/products/status",
+    "/v3/stock/{inventoryUuid}/products",
+}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
 # Subscriptions are managed with the READ scope of their events (spec §7), so there the refusal is
 # checked with a token that has no scope at all.

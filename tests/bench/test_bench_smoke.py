@@ -44,7 +44,8 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
         "6 incremental sync",
         "7 webhooks",
         "9 v3 movements",
-        "10 product list",
+        "10 v3 paging",
+        "11 product list",
     ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
@@ -74,7 +75,7 @@ def test_fetch_and_sync_report_the_server_cpu_of_each_request(tiny_results: dict
 
 
 def test_product_list_reads_the_whole_library_with_server_and_client_times(tiny_results: dict) -> None:
-    rows = [r for r in tiny_results["rows"] if r["scenario"] == "10 product list"]
+    rows = [r for r in tiny_results["rows"] if r["scenario"] == "11 product list"]
     assert [r["params"]["api"].split(" ")[1] for r in rows] == [
         "…/products/v2",
         "…/products",
@@ -116,6 +117,22 @@ def test_fetch_and_sync_rows_report_their_seeding_time(tiny_results: dict) -> No
     assert "seeding s" in render(tiny_results)
 
 
+def test_v3_paging_follows_every_link_and_compares_with_the_streamed_fetch(tiny_results: dict) -> None:
+    rows = [r for r in tiny_results["rows"] if r["scenario"] == "10 v3 paging"]
+    reads = {r["params"]["read"]: r for r in rows}
+    assert len(reads) == 3 and "old API streamed" in reads
+    for read, row in reads.items():
+        assert row["median"]["errors"] == 0, read  # every variant exactly once
+        assert all(run["cpu_ms"] >= 0 for run in row["runs"]), read
+        # 2,500 variants in pages of 1,000: three requests; the old API streams them in one
+        assert row["median"]["requests"] == (1 if read == "old API streamed" else 3), read
+        assert len(row["runs"]) >= 3
+    sys.path.insert(0, str(ROOT))
+    from bench.report import render
+
+    assert "v3 pages ÷ old API streamed" in render(tiny_results)
+
+
 def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.run import parser, selection
@@ -127,7 +144,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == {str(n) for n in range(1, 11)}
+    assert full.name == "full" and everything == {str(n) for n in range(1, 12)}
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 

@@ -71,7 +71,9 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
 
 
 def sign_in(page: Any, server: Server) -> None:
+    """Sign in as the organization's owner."""
     page.goto("/ui/stock")
-    page.get_by_label("API key").fill(server.api_key)
+    page.get_by_label("E-mail address").fill(server.email)
+    page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/ui/stock")

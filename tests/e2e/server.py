@@ -24,6 +24,8 @@ class Server:
     org: str
     api_key: str
     secret: str
+    email: str  # the organization's owner, who signs in to the back office
+    password: str
 
     def api(self) -> httpx.Client:
         """An API client for the server's organization (to set up data as an integration would)."""
@@ -63,7 +65,8 @@ class Server:
 
 @contextmanager
 def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Issue an API key, start the server on a random port, wait until it answers; stop it afterwards."""
+    """Issue an API key and create the organization's owner, start the server on a random port, wait
+    until it answers; stop it afterwards."""
     settings = {
         "STOCKLEDGER_DATA_DIR": str(data_dir),
         "STOCKLEDGER_DISPATCHER": "0",
@@ -80,10 +83,16 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
         timeout=60,
     )
     api_key = created.stdout.strip().splitlines()[-1]
+    email, password = "owner@example.com", "e2e owner password"
+    subprocess.run(
+        [sys.executable, "-m", "stockledger", "user", "create", "--org", org, "--email", email,
+         "--name", "Olive Owner", "--password-stdin"],
+        env=env, input=password + "\n", capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
     secret = (data_dir / "secret").read_text().strip()
     server = processes.spawn(env, data_dir)
     try:
-        yield Server(server.base_url, data_dir, org, api_key, secret)
+        yield Server(server.base_url, data_dir, org, api_key, secret, email, password)
     finally:
         try:
             server.terminate(timeout_s=15)

@@ -92,7 +92,7 @@ def test_the_cli_reports_rows_the_library_refuses_with_their_line(sqlite_cli_env
         f"{product},Candle,{new()},Long,{'S' * 65},\n"
     )
     result = invoke_cli(["catalog", "import", str(csv_file), "--org", org])
-    assert result.exit_code == 0, result.output
-    assert "imported 1 rows: 1 products, 1 variants; skipped 2 rows" in result.output
-    assert "line 3: variantUuid belongs to another product" in result.output
+    assert result.exit_code == 1, result.output  # one bad row: nothing imported
+    assert "line 3: variantUuid belongs to another product (line 2)" in result.output
     assert "line 4: sku is longer than 64 characters" in result.output
+    assert "2 bad rows; nothing was imported" in result.output

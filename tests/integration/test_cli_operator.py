@@ -114,6 +114,7 @@ def test_startup_message_at_a_terminal_says_where_everything_is_and_how_to_get_i
         "http://127.0.0.1:8123/v3",
         "stockledger apikey create --org",
         "stockledger token --org",
+        "stockledger user create --org",
     ):
         assert where in message, where
 
@@ -194,3 +195,22 @@ def test_help_screens_show_placeholders_not_python_types(env: dict[str, str]) ->
         assert code == 0, (command, err)
         for python_type in ("<str>", "<int>", "<bool>", "<path>", "<float>"):
             assert python_type not in out.lower(), (command, out)
+
+
+def test_export_and_import_show_progress_bars_at_a_terminal(tmp_path: Path) -> None:
+    """At a terminal (TTY_COMPATIBLE makes rich treat stderr as one) both show a progress bar that
+    reaches the end: the export counts rows of its snapshot, the import bytes of its file."""
+    source = clean_env(STOCKLEDGER_DATA_DIR=str(tmp_path / "source"), TTY_COMPATIBLE="1")
+    target = clean_env(STOCKLEDGER_DATA_DIR=str(tmp_path / "target"), TTY_COMPATIBLE="1")
+    stockledger = [sys.executable, "-m", "stockledger"]
+    subprocess.run(
+        [*stockledger, "apikey", "create", "--org", ORG], env=source, check=True, capture_output=True
+    )
+    export = tmp_path / "backup.jsonl"
+    done = subprocess.run([*stockledger, "export", str(export)], env=source, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = len(export.read_text().splitlines()) - 1
+    assert "exporting rows" in done.stderr and f"{rows}/{rows}" in done.stderr
+    done = subprocess.run([*stockledger, "import", str(export)], env=target, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "importing" in done.stderr and "100 %" in done.stderr

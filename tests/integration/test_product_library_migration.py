@@ -20,7 +20,7 @@ from stockledger.store.db import Database
 from stockledger.store.migrate import alembic_config, upgrade
 from tests.conftest import PG_ADMIN_DSN, _pg_url, make_settings
 
-BEFORE = "0009_organization_profile"
+BEFORE = "0011_images_purchases"
 ORG = str(uuid.uuid4())
 NAMED, UNNAMED = str(uuid.uuid4()), str(uuid.uuid4())
 # Variant UUIDs chosen so that UUID order differs from insertion order.

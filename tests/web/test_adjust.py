@@ -57,10 +57,11 @@ async def test_receive_sale_and_discard_move_stock_between_the_right_locations(
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
+    person = f"PERSON:{ui.account.uuid}"  # the signed-in person, whose name the pages show
     assert await db.read(ledger) == [
-        (locs["SUPPLIER"], locs["STORE"], 12000, None, "API", ui.api.sub),
-        (locs["STORE"], locs["SOLD"], 2500, "till-7", "API", ui.api.sub),
-        (locs["STORE"], locs["BIN"], 1000, None, "API", ui.api.sub),
+        (locs["SUPPLIER"], locs["STORE"], 12000, None, "API", person),
+        (locs["STORE"], locs["SOLD"], 2500, "till-7", "API", person),
+        (locs["STORE"], locs["BIN"], 1000, None, "API", person),
     ]
 
     async def events(conn: AsyncConnection) -> list[str]:
@@ -74,7 +75,7 @@ async def test_receive_sale_and_discard_move_stock_between_the_right_locations(
     payloads = [json.loads(p) for p in await db.read(events)]
     assert len(payloads) == 3
     assert payloads[1]["externalUuid"] == "till-7"
-    assert payloads[1]["updated"]["userType"] == "USER" and payloads[1]["updated"]["uuid"] == ui.api.sub
+    assert payloads[1]["updated"]["userType"] == "USER" and payloads[1]["updated"]["uuid"] == ui.account.uuid
 
 
 async def test_bad_input_is_shown_next_to_each_field_and_changes_nothing(
@@ -122,3 +123,18 @@ async def test_the_adjust_form_is_prefilled_from_the_variant_page(
     await ui.api.put(f"/organizations/self/catalog/products/{product}", json=body)
     named = await ui.client.get(f"/ui/adjust?product={product}&variant={variant}")
     assert "<strong>Desk &lt;lamp&gt;</strong> · Brass" in named.text
+
+
+async def test_a_sale_beyond_the_stock_of_a_store_speaks_of_the_store(
+    ui: Ui, product_variant: tuple[str, str]
+) -> None:
+    """With negative stock refused, the message names the store the owner chose, not a location UUID."""
+    product, variant = product_variant
+    await ui.api.track(product)
+    response = await ui.api.put("/organizations/self/settings", json={"allowNegativeStock": False})
+    assert response.status_code == 200, response.text
+    status, html, _ = await post_adjust(ui, product=product, variant=variant, action="sale", quantity="2")
+    assert status == 400
+    assert 'id="quantity-error"' in html and "Not enough stock in STORE:" in html, html
+    assert "in location" not in html
+    assert await store_balance(ui, variant) is None

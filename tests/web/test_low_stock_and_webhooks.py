@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.accounts import Role
 from stockledger.store import deliveries
 from stockledger.store.db import Database
 from stockledger.store.sql import now_ms
 from stockledger.store.tables import deliveries as deliveries_table
 from tests.api.low_stock_support import configs, put
 from tests.conftest import Api, new_uuid
-from tests.web.conftest import Ui, csrf_of, issue_key, sign_in
+from tests.web.conftest import Ui, add_person, csrf_of, issue_key, sign_in, sign_in_with_key
 from tests.webhook_receiver import running_receiver
 
 
@@ -150,16 +151,27 @@ async def test_the_new_pages_send_a_signed_out_visitor_to_sign_in(api: Api) -> N
         assert response.headers["location"].startswith("/ui/signin?next=%2Fui%2F")
 
 
-async def test_a_read_only_key_sees_low_stock_but_cannot_stocktake_or_set_alerts(
+async def test_a_read_only_person_sees_low_stock_but_cannot_stocktake_set_alerts_or_see_webhooks(
     api: Api, db: Database
 ) -> None:
-    _, key = await issue_key(db, api.org, api.sub, scopes="READ:PRODUCT")
-    assert (await sign_in(api.client, key)).status_code == 303
+    person = await add_person(db, api.org, Role.READ_ONLY)
+    assert (await sign_in(api.client, person.email)).status_code == 303
     assert (await api.client.get("/ui/low-stock")).status_code == 200
-    assert (await api.client.get("/ui/webhooks")).status_code == 200
+    assert (await api.client.get("/ui/webhooks")).status_code == 403  # the owner's
     assert (await api.client.get("/ui/stocktake")).status_code == 403
     token = csrf_of((await api.client.get("/ui/low-stock")).text)
     refused = await api.client.post(
         f"/ui/variants/{new_uuid()}/{new_uuid()}/low-stock", data={"csrf_token": token, "level": "1"}
     )
     assert refused.status_code == 403
+
+
+async def test_a_read_only_api_key_session_sees_webhooks_as_before(
+    key_client: Any, api: Api, db: Database
+) -> None:
+    """With STOCKLEDGER_UI_API_KEY_SIGNIN on, a key acts with its scopes, as before accounts."""
+    _, key = await issue_key(db, api.org, api.sub, scopes="READ:PRODUCT")
+    assert (await sign_in_with_key(key_client, key)).status_code == 303
+    assert (await key_client.get("/ui/low-stock")).status_code == 200
+    assert (await key_client.get("/ui/webhooks")).status_code == 200
+    assert (await key_client.get("/ui/stocktake")).status_code == 403

@@ -157,6 +157,7 @@ async def test_variant_page_shows_every_location_history_and_chart(ui: Ui) -> No
     assert page.status_code == 200
     balances = dict(re.findall(r'data-location-type="(\w+)">([^<]+)<', page.text))
     assert balances == {"STORE": "7", "SOLD": "3", "BIN": "0", "SUPPLIER": "-10"}
+    assert "Balance in each store and system inventory" in page.text and ">Location<" not in page.text
     assert "STORE → SOLD" in page.text and "SUPPLIER → STORE" in page.text
     assert ref in page.text and ui.api.sub in page.text and ">API<" in page.text
     assert '<svg class="chart"' in page.text and "now 7" in page.text

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from stockledger.domain.accounts import Role
 from stockledger.store.db import Database
 from tests.conftest import Api
-from tests.web.conftest import Ui, issue_key, sign_in
+from tests.web.conftest import Ui, csrf_of, ui_as
 
 FORM = {
     "name": "Kaffebaren",
@@ -58,12 +61,16 @@ async def test_a_blank_field_returns_to_its_default(ui: Ui) -> None:
     assert (body["country"], body["name"]) == ("SE", ui.api.org)
 
 
-async def test_saving_needs_the_csrf_token_and_the_write_scope(api: Api, db: Database, ui: Ui) -> None:
+async def test_saving_needs_the_csrf_token_and_the_owner_role(
+    app: Any, api: Api, db: Database, ui: Ui
+) -> None:
     assert (await ui.client.post("/ui/settings", data=FORM)).status_code == 403
-    _, read_only_key = await issue_key(db, api.org, api.sub, scopes="READ:PRODUCT")
-    await ui.client.post("/ui/signout", data={"csrf_token": await ui.csrf()})
-    assert (await sign_in(api.client, read_only_key)).status_code == 303
-    assert (await api.client.get("/ui/settings")).status_code == 200
-    form = {**FORM, "csrf_token": await ui.csrf("/ui/settings")}
-    assert (await api.client.post("/ui/settings", data=form)).status_code == 403
+    for role in (Role.STAFF, Role.READ_ONLY):
+        async with ui_as(app, api, db, role) as (browser, _):
+            page = await browser.get("/ui/settings")
+            assert page.status_code == 200
+            assert "Only an owner can change these." in page.text and "Save settings" not in page.text
+            form = {**FORM, "csrf_token": csrf_of(page.text)}
+            refused = await browser.post("/ui/settings", data=form)
+            assert refused.status_code == 403 and "does not allow this" in refused.text
     assert (await api.get("/organizations/self/settings")).json()["name"] == api.org

@@ -9,7 +9,7 @@ import httpx
 from stockledger.store.db import Database
 from tests.api.test_route_security import org_checksum
 from tests.conftest import Api, new_uuid
-from tests.web.conftest import csrf_of, issue_key, sign_in
+from tests.web.conftest import add_person, csrf_of, sign_in
 
 
 async def test_another_organizations_session_sees_and_changes_nothing_of_this_one(
@@ -24,10 +24,10 @@ async def test_another_organizations_session_sees_and_changes_nothing_of_this_on
 
     # Organization B signs in to the back office in its own browser (its own cookie jar).
     await other_api.locations()
-    _, key = await issue_key(db, other_api.org, other_api.sub)
+    other_owner = await add_person(db, other_api.org)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://stockledger.test") as browser:
-        assert (await sign_in(browser, key)).status_code == 303
+        assert (await sign_in(browser, other_owner.email)).status_code == 303
         own = await browser.get("/ui/stock")
         assert own.status_code == 200
         for page in (own, await browser.get("/ui/stock.csv")):

@@ -73,6 +73,8 @@ class MovementOut(Wire):
     externalUuid: str | None
     source: str
     actor: str | None
+    # The name of the person behind a PERSON:<account> actor (a back-office user), else null.
+    actorName: str | None
     created: str
 
 
@@ -175,6 +177,7 @@ def _history_body(page: history.HistoryPage) -> dict[str, object]:
                 "externalUuid": m.external_uuid,
                 "source": m.source,
                 "actor": m.actor,
+                "actorName": page.actor_names.get(m.actor) if m.actor else None,
                 "created": iso_ms(m.created_ms),
             }
             for m in page.movements

@@ -87,7 +87,8 @@ def _statuses(route: APIRoute, method: str, operation_id: str) -> set[str]:
     secured = _is_secured(route)
     path_params = {p.name for p in route.dependant.path_params} - {"org"}
     has_body = route.dependant.body_params != [] or method in WRITE_METHODS - {"delete"}
-    takes_input = has_body or bool(path_params) or bool(route.dependant.query_params)
+    declared = (route.openapi_extra or {}).get("parameters", [])  # read from the request itself
+    takes_input = has_body or bool(path_params) or bool(route.dependant.query_params) or bool(declared)
     statuses: set[str] = set()
     if secured:
         statuses |= {"401", "403", "429"}

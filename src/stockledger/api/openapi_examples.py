@@ -20,6 +20,19 @@ _RECORD = {
     "balance": "42",
 }
 
+# A v3 stock row (v3 contract §5): the balance a JSON number, the low-stock setting, `updated`, `checksum`.
+_V3_ROW = {
+    "organizationUuid": _ORG,
+    "inventoryUuid": _STORE,
+    "productUuid": _PRODUCT,
+    "variantUuid": _VARIANT,
+    "balance": 42,
+    "lowStockLevel": 7,
+    "lowStockAlert": True,
+    "updated": "2021-01-01T00:00:00.000Z",
+    "checksum": "3770345797",
+}
+
 EXAMPLES: dict[str, dict[str, Any]] = {
     "listLocations": {
         "response": [
@@ -136,4 +149,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             }
         ]
     },
+    "stockOfStores": {"response": [_V3_ROW]},
+    "stockOfInventory": {"response": [_V3_ROW]},
+    "stockOfProduct": {"response": [_V3_ROW]},
+    "stockOfProducts": {"request": [_PRODUCT], "response": [_V3_ROW]},
 }

@@ -73,7 +73,7 @@ async def open_session(db: Database, session_id: str, record: ApiKeyRecord, ttl_
     async def open_(conn: AsyncConnection) -> None:
         await ui_sessions.purge_expired(conn, now)  # sign-ins are rare: they tidy up
         await ui_sessions.insert_session(
-            conn, session_id, record.org_uuid, record.key_id, now, now + ttl_s * 1000
+            conn, session_id, record.org_uuid, now, now + ttl_s * 1000, key_id=record.key_id
         )
 
     await db.write(open_)

@@ -11,7 +11,7 @@ from stockledger.domain.backoffice import StockSort, VariantNames
 from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, not_found, validation_error
 from stockledger.domain.locations import Location, LocationType
-from stockledger.service import inventory_writes, low_stock, organizations
+from stockledger.service import accounts, inventory_writes, low_stock, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
 from stockledger.store import locations, stocktakes, ui_queries
@@ -90,6 +90,7 @@ class VariantView:
     balances: dict[str, int]
     history: ui_queries.MovementPage
     series: list[BalancePoint]  # the store's balance after each movement, oldest first
+    actor_names: dict[str, str]  # ledger actor → the name of the person who recorded it
 
 
 def balance_series(
@@ -149,6 +150,7 @@ async def variant_view(
             units,
             history,
             balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
+            await accounts.actor_names(conn, actor.org, (m.actor for m in history.rows)),
         )
 
     return await db.read(work)

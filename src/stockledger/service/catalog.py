@@ -4,7 +4,7 @@ documents, which only fill in what the library does not know (store/catalog.lear
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +111,57 @@ def parse_import_row(row: Mapping[str, str | None]) -> ImportRow | str:
             return f"barcode is longer than {MAX_BARCODE_CHARS} characters"
         variant = CatalogVariant(variant_uuid, _text(row.get("variantName")), sku, barcode)
     return ImportRow(product, _text(row.get("productName")), variant)
+
+
+async def check_import(db: Database, org: str, rows: Sequence[ImportRow]) -> list[tuple[ImportRow, str]]:
+    """What an import of `rows` would refuse, found before anything is written: a SKU given to two
+    variants (in the file, or already held by another variant of the library — a later stocktake by
+    SKU could not tell them apart), a variant of another product, a product past its 99 variants."""
+    problems: list[tuple[ImportRow, str]] = []
+    first_holder: dict[str, tuple[ImportRow, tuple[str, str]]] = {}
+    first_product: dict[str, ImportRow] = {}
+    for row in rows:
+        if row.variant is None:
+            continue
+        owner = first_product.setdefault(row.variant.uuid, row)
+        if owner.product_uuid != row.product_uuid:
+            problems.append((row, f"variantUuid belongs to another product (line {owner.line})"))
+        if row.variant.sku is None:
+            continue
+        key = (row.product_uuid, row.variant.uuid)
+        earlier = first_holder.setdefault(row.variant.sku, (row, key))
+        if earlier[1] != key:
+            problems.append(
+                (row, f"sku {row.variant.sku} is also given to another variant on line {earlier[0].line}")
+            )
+    variants = [r.variant.uuid for r in rows if r.variant is not None]
+    skus = [r.variant.sku for r in rows if r.variant is not None and r.variant.sku is not None]
+
+    async def work(conn: AsyncConnection) -> list[tuple[ImportRow, str]]:
+        owners = await library.variant_owners(conn, org, variants)
+        holders = await library.sku_holders(conn, org, skus)
+        stored = await library.load(conn, org, {r.product_uuid for r in rows})
+        found: list[tuple[ImportRow, str]] = []
+        counts = {uuid: {v.uuid for v in product.variants} for uuid, product in stored.items()}
+        for row in rows:
+            if row.variant is None:
+                continue
+            key = (row.product_uuid, row.variant.uuid)
+            if owners.get(row.variant.uuid, row.product_uuid) != row.product_uuid:
+                found.append((row, "variantUuid belongs to another product"))
+            others = holders.get(row.variant.sku or "", set()) - {key}
+            if others:
+                product, variant = sorted(others)[0]
+                found.append(
+                    (row, f"sku {row.variant.sku} already belongs to variant {variant} of product {product}")
+                )
+            known = counts.setdefault(row.product_uuid, set())
+            known.add(row.variant.uuid)
+            if len(known) == MAX_VARIANTS + 1:
+                found.append((row, f"the product would have more than {MAX_VARIANTS} variants"))
+        return found
+
+    return sorted(problems + await db.read(work), key=lambda problem: problem[0].line)
 
 
 async def import_rows(db: Database, org: str, rows: Iterable[ImportRow]) -> list[tuple[ImportRow, str]]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.errors import Violation, not_found, validation_error
-from stockledger.service import cursors, organizations
+from stockledger.service import accounts, cursors, organizations
 from stockledger.service.context import Actor
 from stockledger.store import ledger_rows, locations
 from stockledger.store.db import Database
@@ -42,6 +42,8 @@ class HistoryFilter:
 class HistoryPage:
     movements: list[MovementRow]
     next_cursor: str | None
+    # actor → name of the person, for the movements recorded by someone signed in to the back office
+    actor_names: dict[str, str] = field(default_factory=dict)
 
 
 async def history(
@@ -61,8 +63,8 @@ async def history(
         before_seq = position
     await organizations.ensure(db, actor.org)
 
-    async def work(conn: AsyncConnection) -> list[MovementRow]:
-        return await ledger_rows.newest_first(
+    async def work(conn: AsyncConnection) -> tuple[list[MovementRow], dict[str, str]]:
+        rows = await ledger_rows.newest_first(
             conn,
             actor.org,
             limit=page_size + 1,
@@ -74,13 +76,15 @@ async def history(
             to_ms=filters.to_ms,
             before_seq=before_seq,
         )
+        # One more indexed read, and only for pages holding movements recorded in the back office.
+        return rows, await accounts.actor_names(conn, actor.org, (r.actor for r in rows[:page_size]))
 
-    rows = await db.read(work)
+    rows, names = await db.read(work)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         next_cursor = cursors.encode([rows[-1].seq], check)
-    return HistoryPage(rows, next_cursor)
+    return HistoryPage(rows, next_cursor, names)
 
 
 async def location_history(

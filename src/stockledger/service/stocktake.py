@@ -3,19 +3,18 @@ as ONE count (all or nothing) with the previewed balances as `expectedBalance`."
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockledger.domain.csv_files import CsvFileError, read_csv
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.locations import Location
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
-from stockledger.domain.text import has_nul, without_nul
+from stockledger.domain.text import without_nul
 from stockledger.service import counts, organizations
 from stockledger.service.backoffice import pick_store
 from stockledger.service.context import Actor
@@ -59,28 +58,15 @@ def _header_key(name: str) -> str:
 
 
 def parse_csv(data: bytes) -> Parsed:
-    """Read the file with the csv module; every row is checked, every bad one reported by line."""
+    """Read the file (any encoding and separator a spreadsheet saves CSV in: domain/csv_files.py);
+    every row is checked, every bad one reported by line."""
     parsed = Parsed()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        parsed.file_error = "The file is not UTF-8 text. Save it as CSV (UTF-8) and upload it again."
+        table = read_csv(data, max_rows=MAX_ROWS)
+    except CsvFileError as exc:
+        parsed.file_error = str(exc)
         return parsed
-    if has_nul(text):  # a binary file (a workbook, UTF-16 text): no cell of a CSV holds one
-        parsed.file_error = "The file holds NUL characters, so it is not CSV text. Save it as CSV (UTF-8)."
-        return parsed
-    first_line = text.split("\n", 1)[0]
-    # Spreadsheets in many locales save ";"-separated "CSV": the header line tells which one it is.
-    delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        parsed.file_error = f"Line 1 cannot be read: {exc}."
-        return parsed
-    if header is None:
-        parsed.file_error = "The file is empty."
-        return parsed
+    header = table.header
     columns = {COLUMNS[key]: i for i, name in enumerate(header) if (key := _header_key(name)) in COLUMNS}
     has_ids = "product" in columns and "variant" in columns
     if "balance" not in columns or not (has_ids or "sku" in columns):
@@ -89,19 +75,8 @@ def parse_csv(data: bytes) -> Parsed:
             f"(found: {', '.join(header) or 'nothing'})."
         )
         return parsed
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
-                parsed.file_error = (
-                    f"The file has more than {MAX_ROWS:,} rows; split it into several stocktakes."
-                )
-                return parsed
-            _parse_row(parsed, line, cells, columns)
-    except csv.Error as exc:
-        parsed.file_error = f"Line {reader.line_num} cannot be read: {exc}."
+    for line, cells in table.rows:
+        _parse_row(parsed, line, cells, columns)
     return parsed
 
 

@@ -64,6 +64,14 @@ async def export_lines(conn: AsyncConnection) -> AsyncIterator[bytes]:
             yield orjson.dumps({"table": str(table.name), "row": values}) + b"\n"
 
 
+async def row_total(conn: AsyncConnection) -> int:
+    """How many rows an export made in this transaction will hold (its snapshot's rows)."""
+    total = 0
+    for table in _tables():
+        total += int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+    return total
+
+
 async def import_lines(conn: AsyncConnection, lines: Iterable[bytes]) -> dict[str, int]:
     """Load an export into this (empty, migrated) database; returns rows imported per table."""
     iterator = iter(lines)

@@ -286,6 +286,20 @@ async def variant_owners(conn: AsyncConnection, org: str, variant_uuids: Sequenc
     return found
 
 
+async def sku_holders(
+    conn: AsyncConnection, org: str, skus: Sequence[str]
+) -> dict[str, set[tuple[str, str]]]:
+    """sku → the (product, variant) pairs holding it, for those of `skus` some variant holds."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for part in chunked(sorted(set(skus))):
+        stmt = select(cv.c.sku, cv.c.product_uuid, cv.c.variant_uuid).where(
+            cv.c.org_uuid == org, cv.c.sku.in_(part)
+        )
+        for sku, product, variant in (await conn.execute(stmt)).all():
+            found.setdefault(sku, set()).add((product, variant))
+    return found
+
+
 async def in_category(conn: AsyncConnection, org: str, category_uuid: str) -> list[str]:
     stmt = select(cp.c.product_uuid).where(cp.c.org_uuid == org, cp.c.category_uuid == category_uuid)
     return list((await conn.scalars(stmt)).all())

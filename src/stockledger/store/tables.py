@@ -392,8 +392,33 @@ ui_sessions = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("org_uuid", String(UUID_LEN), nullable=False),
-    Column("key_id", String(64), nullable=False),
+    # Exactly one of the two: the API key a session was opened with (when the setting allows it), or
+    # the account of the person who signed in.
+    Column("key_id", String(64), nullable=True),
+    Column("user_uuid", String(UUID_LEN), nullable=True),
     Column("created_ms", BigInteger, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),
     Index("ix_ui_sessions_expires", "expires_ms"),
+    Index("ix_ui_sessions_org_uuid_user_uuid", "org_uuid", "user_uuid"),
+)
+
+# People who sign in to the back office. An e-mail names one account in the whole installation
+# (stored lower-case, so the unique key ignores letter case): sign-in needs no organization.
+users = Table(
+    "users",
+    metadata,
+    Column("org_uuid", String(UUID_LEN), primary_key=True),
+    Column("uuid", String(UUID_LEN), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id, in its own encoded form
+    Column("role", String(16), nullable=False),  # domain.accounts.Role
+    # Set when an owner chose the password (a new account, a reset): replaced at the next sign-in.
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until_ms", BigInteger, nullable=True),
+    Column("disabled_ms", BigInteger, nullable=True),  # NULL: active
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("email"),
 )

@@ -6,9 +6,11 @@ from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from stockledger.web import (
+    account_pages,
     auth_pages,
     error_pages,
     low_stock_pages,
+    people_pages,
     settings_pages,
     stock_pages,
     stocktake_pages,
@@ -27,6 +29,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     stocktake_pages.router,
     webhook_pages.router,
     settings_pages.router,
+    people_pages.router,
+    account_pages.router,
 ]
 
 

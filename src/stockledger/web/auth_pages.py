@@ -1,10 +1,11 @@
-"""Sign in with an API key, sign out."""
+"""Sign in with e-mail and password (or an API key, where the setting allows it), sign out."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from stockledger.plumbing import app_state
 from stockledger.web import session
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
@@ -13,6 +14,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 HOME = "/ui/stock"
 MAX_API_KEY_LEN = 4096  # API keys are short JWTs; anything longer is not one
+MAX_EMAIL_LEN = 1000  # far above any address (254): the rest is never looked at
 
 
 def safe_next(target: object) -> str:
@@ -27,14 +29,26 @@ def safe_next(target: object) -> str:
     return HOME
 
 
-def _form(request: Request, next_url: str, error: str | None, status: int = 200) -> Response:
+def _form(
+    request: Request,
+    next_url: str,
+    error: str | None,
+    status: int = 200,
+    *,
+    email: str = "",
+    key_error: str | None = None,
+) -> Response:
     token = session.issue_signin_token(request)
-    response = page(
-        request,
-        "signin.html",
-        {"csrf_token": token, "next": next_url, "error": error, "title": "Sign in"},
-        status,
-    )
+    context = {
+        "csrf_token": token,
+        "next": next_url,
+        "error": error,
+        "key_error": key_error,
+        "email": email,
+        "key_signin": app_state(request).settings.ui_api_key_signin,
+        "title": "Sign in",
+    }
+    response = page(request, "signin.html", context, status)
     session.attach_signin_token(request, response, token)
     return response
 
@@ -61,15 +75,24 @@ async def signin(request: Request) -> Response:
     assert expected is not None
     session.check_csrf(expected, form.get(session.CSRF_FIELD))
     next_url = safe_next(form.get("next"))
-    api_key = form.get("api_key")
-    if not isinstance(api_key, str) or not api_key.strip():
-        return _form(request, next_url, "Enter an API key.", 400)
-    if len(api_key) > MAX_API_KEY_LEN:
-        return _form(request, next_url, session.KEY_REFUSED, 400)
     response = RedirectResponse(next_url, status_code=303)
-    refused = await session.sign_in(request, response, api_key)
+    if "api_key" in form:
+        api_key = form.get("api_key")
+        if not isinstance(api_key, str) or not api_key.strip():
+            return _form(request, next_url, None, 400, key_error="Enter an API key.")
+        if len(api_key) > MAX_API_KEY_LEN:
+            return _form(request, next_url, None, 400, key_error=session.KEY_REFUSED)
+        refused = await session.sign_in_with_key(request, response, api_key)
+        if refused is not None:
+            return _form(request, next_url, None, 400, key_error=refused)
+        return response
+    email = str(form.get("email", ""))[:MAX_EMAIL_LEN].strip()
+    password = str(form.get("password", ""))
+    if not email or not password:
+        return _form(request, next_url, "Enter your e-mail address and your password.", 400, email=email)
+    refused = await session.sign_in(request, response, email, password)
     if refused is not None:
-        return _form(request, next_url, refused, 400)
+        return _form(request, next_url, refused, 400, email=email)
     return response
 
 

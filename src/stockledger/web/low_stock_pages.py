@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from stockledger.domain.accounts import Permission
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
-from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state, path_uuid
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, low_stock
 from stockledger.web import session
 from stockledger.web.params import uuid_param
@@ -23,7 +24,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/ui/low-stock")
 async def low_stock_page(request: Request) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, READ_PRODUCT)
+    session.require(user, Permission.VIEW)
     state = app_state(request)
     view = await backoffice.low_stock_page(
         state.db, user.actor, uuid_param(request, "location"), default_units=state.default_low_stock_units
@@ -41,7 +42,7 @@ async def save_alert(request: Request, product: str, variant: str) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     product_uuid, variant_uuid = path_uuid(product, "product"), path_uuid(variant, "variant")
     db = app_state(request).db
     store = backoffice.pick_store(

@@ -61,7 +61,8 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
     """An HTML page from `template`; `user` (or None) decides whether the navigation is shown."""
     context.setdefault("user", None)
     context.setdefault("active", "")
-    context.setdefault("nav", NAV)
+    user = context["user"]
+    context.setdefault("nav", [item for item in NAV if user is not None and user.can(item.needs)])
     context["path"] = request.url.path
     html = environment.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -72,6 +73,7 @@ ERROR_TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Not allowed",
+    409: "Not possible",
     413: "Too large",
     500: "Something went wrong",
 }

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from stockledger.domain.errors import ServiceError
 from stockledger.web.render import error_page
-from stockledger.web.session import SignInRequired, signed_in_or_none
+from stockledger.web.session import PasswordChangeRequired, SignInRequired, signed_in_or_none
 
 log = logging.getLogger("stockledger.web")
 
@@ -30,6 +30,8 @@ class PageRoute(APIRoute):
             except SignInRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/ui/signin?next={quote(target, safe='')}", status_code=303)
+            except PasswordChangeRequired:
+                return RedirectResponse("/ui/account", status_code=303)
             except ServiceError as exc:
                 return error_page(request, exc.status, exc.message, await signed_in_or_none(request))
             except RequestValidationError:

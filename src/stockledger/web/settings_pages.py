@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from stockledger.domain.accounts import Permission
 from stockledger.domain.organization import EffectiveProfile, parse_changes
-from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state
+from stockledger.plumbing import app_state
 from stockledger.service import settings
 from stockledger.web import session
 from stockledger.web.render import page
@@ -51,6 +52,7 @@ def _render(
         "values": values,
         "errors": errors,
         "saved": request.query_params.get("saved") == "1",
+        "can_save": user.can(Permission.SETTINGS),
     }
     return page(request, "settings.html", context, status)
 
@@ -58,7 +60,7 @@ def _render(
 @router.get("/ui/settings")
 async def settings_page(request: Request) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, READ_PRODUCT)
+    session.require(user, Permission.VIEW)
     found = await settings.get(app_state(request).db, user.actor)
     return _render(request, user, _values(found.profile), {})
 
@@ -70,7 +72,7 @@ async def save_settings(request: Request) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.SETTINGS)
     values = {name: str(form.get(name, ""))[:MAX_FIELD_CHARS] for name in FORM_FIELDS}
     raw: dict[str, object] = {field: (values[name].strip() or None) for name, field in FORM_FIELDS.items()}
     parsed, errors = parse_changes(raw)

@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from stockledger.domain.accounts import Permission
 from stockledger.domain.backoffice import STOCK_SORTS, StockSort
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import format_units
-from stockledger.plumbing import READ_PRODUCT, app_state
+from stockledger.plumbing import app_state
 from stockledger.service import backoffice
 from stockledger.web import session
 from stockledger.web.params import decode_cursor, encode_cursor, int_param, uuid_param
@@ -61,7 +62,7 @@ def stock_params(request: Request) -> StockParams:
 
 
 async def _view(request: Request, user: session.UiUser, params: StockParams) -> backoffice.StockView:
-    session.require_scope(user, READ_PRODUCT)
+    session.require(user, Permission.VIEW)
     return await backoffice.stock_view(
         app_state(request).db,
         user.actor,

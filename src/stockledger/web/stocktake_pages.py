@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.plumbing import WRITE_PRODUCT, app_state, path_uuid
+from stockledger.domain.accounts import Permission
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, stocktake
 from stockledger.web import session
 from stockledger.web.params import uuid_param
@@ -40,7 +41,7 @@ async def _form(
 @router.get("/ui/stocktake")
 async def stocktake_form(request: Request) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     return await _form(request, user, uuid_param(request, "location"), {})
 
 
@@ -50,7 +51,7 @@ async def upload(request: Request) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     location = str(form.get("location", ""))
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
@@ -81,7 +82,7 @@ async def upload(request: Request) -> Response:
 @router.get("/ui/stocktake/{taken}")
 async def preview(request: Request, taken: str) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     db = app_state(request).db
     found = await stocktake.load(db, user.actor, path_uuid(taken, "stocktake"))
     all_locations = await backoffice.store_locations(db, user.actor)
@@ -108,7 +109,7 @@ async def apply(request: Request, taken: str) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     stocktake_uuid = path_uuid(taken, "stocktake")
     state = app_state(request)
     await stocktake.apply(

@@ -9,12 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from stockledger.domain.accounts import Permission
 from stockledger.domain.backoffice import VariantNames
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
 from stockledger.domain.text import has_nul
-from stockledger.plumbing import READ_PRODUCT, WRITE_PRODUCT, app_state, path_uuid
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
 from stockledger.web import session
@@ -40,7 +41,7 @@ DONE_MESSAGES = {
 @router.get("/ui/variants/{product}/{variant}")
 async def variant_page(request: Request, product: str, variant: str) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, READ_PRODUCT)
+    session.require(user, Permission.VIEW)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return await render_variant(
         request, user, product, variant, uuid_param(request, "location"), {"done": done}
@@ -140,7 +141,7 @@ def _expected_key(location: str, product: str, variant: str) -> str:
 @router.get("/ui/adjust")
 async def adjust_form(request: Request) -> Response:
     user = await session.current_user(request)
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     db = app_state(request).db
     stores = backoffice.stores_of(await backoffice.store_locations(db, user.actor))
     query = request.query_params
@@ -213,9 +214,13 @@ def _check_form(values: dict[str, str], stores: list[Any]) -> tuple[dict[str, st
     return errors, quantity
 
 
-def _errors_of(exc: ServiceError) -> dict[str, str]:
+def _errors_of(exc: ServiceError, store_name: str = "the store") -> dict[str, str]:
     if exc.status >= 500 or exc.status in (401, 403):
         raise exc
+    if exc.error_type == "INSUFFICIENT_STOCK":
+        # The API's message names a location UUID; the owner chose a store by its name.
+        refused = "the organization refuses negative stock (allowNegativeStock)"
+        return {"quantity": f"Not enough stock in {store_name}: {refused}."}
     errors: dict[str, str] = {}
     for violation in exc.violations or []:
         message = violation.message
@@ -232,7 +237,7 @@ async def adjust(request: Request) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    session.require_scope(user, WRITE_PRODUCT)
+    session.require(user, Permission.STOCK)
     db = app_state(request).db
     stores = backoffice.stores_of(await backoffice.store_locations(db, user.actor))
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
@@ -259,7 +264,7 @@ async def adjust(request: Request) -> Response:
                 to_store_uuid=values["to_location"] or None,
             )
         except ServiceError as exc:
-            errors = _errors_of(exc)
+            errors = _errors_of(exc, next(s.name for s in stores if s.uuid == values["location"]))
         else:
             return _done(product, variant, values["location"], values["action"])
     return page(request, "adjust.html", _form_context(user, stores, values, errors), 400)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from stockledger.domain.errors import forbidden
+from stockledger.domain.accounts import Permission
 from stockledger.domain.subscriptions import Subscription
-from stockledger.plumbing import READ_PRODUCT, READ_PURCHASE, app_state, path_uuid
+from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import subscriptions
 from stockledger.web import session
 from stockledger.web.render import page
@@ -26,18 +26,10 @@ class SubscriptionView:
     deliveries: list[subscriptions.LogEntry]
 
 
-def _require_webhook_scope(user: session.UiUser) -> None:
-    """As the Pusher API: subscriptions belong to keys that may read products or purchases."""
-    if not user.actor.scopes & {READ_PRODUCT, READ_PURCHASE}:
-        raise forbidden(
-            f"This API key lacks the {READ_PRODUCT} or {READ_PURCHASE} scope needed for this page"
-        )
-
-
 @router.get("/ui/webhooks")
 async def webhooks(request: Request) -> Response:
     user = await session.current_user(request)
-    _require_webhook_scope(user)
+    session.require(user, Permission.WEBHOOKS)
     db = app_state(request).db
     views = [
         SubscriptionView(sub, await subscriptions.delivery_log(db, user.actor, sub.uuid, LAST_DELIVERIES))
@@ -64,7 +56,7 @@ async def redeliver(request: Request, sub: str) -> Response:
     user = await session.current_user(request)
     form = await request.form()
     session.check_csrf(user.csrf_token, form.get(session.CSRF_FIELD))
-    _require_webhook_scope(user)
+    session.require(user, Permission.WEBHOOKS)
     sub_uuid = path_uuid(sub, "subscription")
     message = path_uuid(str(form.get("message", "")), "message")
     await subscriptions.redeliver(app_state(request).db, user.actor, sub_uuid, message)
