@@ -183,6 +183,13 @@ class Backend:
                 movement_rows(),
             ),
         ]
+        self.insert_rows(tables)
+        self.orgs.append(org)
+        return org
+
+    def insert_rows(self, tables: list[tuple[str, list[str], Any]]) -> None:
+        """Bulk-insert (table, columns, rows) in order: `executemany` in chunks on SQLite, COPY on
+        PostgreSQL; then ANALYZE."""
         if self.kind == "sqlite":
             conn = sqlite3.connect(self.sqlite_path)
             # A throw-away database: no fsync; a cache big enough for the random inserts into the
@@ -210,8 +217,6 @@ class Backend:
                     await conn.close()
 
             asyncio.run(copy())
-        self.orgs.append(org)
-        return org
 
     def ledger_count(self, org: Org, variant: int) -> int:
         query = "SELECT count(*) FROM movements WHERE org_uuid = {} AND variant_uuid = {}"

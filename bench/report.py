@@ -61,6 +61,14 @@ METRICS = {
         ("requests", "requests", 0),
         ("errors", "errors", 0),
     ],
+    "11 product list": [
+        ("latency_ms", "latency ms", 1),
+        ("cpu_ms", "server CPU ms", 1),
+        ("client_parse_ms", "Python json.loads ms", 0),
+        ("mb", "MB", 1),
+        ("peak_growth_mb", "peak memory growth MB", 1),
+        ("errors", "errors", 0),
+    ],
 }
 
 

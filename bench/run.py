@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import product_list, scenarios
 from bench.env import Backend, Org, wrk_available
 from bench.report import render, write_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10"
+ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10,11"
 
 
 def machine() -> dict[str, Any]:
@@ -135,6 +135,12 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
         if "10" in only:
             paged, seconds = seeded(scale.paging_variants, balances=True)
             step("10", scenarios.v3_paging, backend, paged, scale, seed_s=seconds)
+        if "11" in only:
+            started = time.monotonic()
+            library = product_list.seed_library(backend, scale.library_products, scale.library_variants)
+            seconds = time.monotonic() - started
+            log(f"  [{kind}] seeded a library of {scale.library_products:,} products in {seconds:.1f}s")
+            step("11", scenarios.product_library_list, backend, library, scale, seed_s=seconds)
     finally:
         backend.drop()
     return rows

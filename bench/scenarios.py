@@ -9,7 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from bench import limit
+from bench import limit, product_list
 from bench import webhooks as bench_webhooks
 from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
 
@@ -36,6 +36,9 @@ class Scale:
     webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
     paging_variants: int = 100_000  # scenario 10: variants in the location read page by page
     paging_limit: int = 1_000  # scenario 10: `limit` of the v3 pages (the contract's maximum)
+    library_products: int = 10_000  # scenario 11: products in the library
+    library_variants: int = 5  # scenario 11: variants of each product
+    list_fetches: int = 3  # scenario 11: fetches of each list (alternating), at least
 
 
 SCALES = {
@@ -57,7 +60,21 @@ SCALES = {
         10,
     ),
     "tiny": Scale(
-        "tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2, paging_variants=2_500
+        "tiny",
+        1,
+        1,
+        200,
+        (1, 16),
+        200,
+        (500,),
+        500,
+        (2_000,),
+        (1,),
+        (20,),
+        2,
+        2,
+        paging_variants=2_500,
+        library_products=200,
     ),
     # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
     "growth": Scale(
@@ -363,3 +380,8 @@ def v3_paging(backend: Backend, org: Org, scale: Scale) -> list[Row]:
                 read, path = reads[name]
                 runs[name].append(read(server, org, path))
     return [row("10 v3 paging", backend, {"variants": org.variants, "read": n}, runs[n]) for n in names]
+
+
+def product_library_list(backend: Backend, org: Org, scale: Scale) -> list[Row]:
+    """(11) The whole library as integrations list it (v2 and v1, alternating), and one product."""
+    return product_list.run(backend, org, max(scale.list_fetches, scale.runs), scale.library_products)

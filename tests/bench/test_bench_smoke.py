@@ -45,6 +45,7 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
         "7 webhooks",
         "9 v3 movements",
         "10 v3 paging",
+        "11 product list",
     ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
@@ -71,6 +72,21 @@ def test_full_fetch_reports_peak_memory_growth(tiny_results: dict) -> None:
 def test_fetch_and_sync_report_the_server_cpu_of_each_request(tiny_results: dict) -> None:
     for scenario in ["5 full fetch", "6 incremental sync"]:
         assert all(run["cpu_ms"] >= 0 for run in _row(tiny_results, scenario)["runs"]), scenario
+
+
+def test_product_list_reads_the_whole_library_with_server_and_client_times(tiny_results: dict) -> None:
+    rows = [r for r in tiny_results["rows"] if r["scenario"] == "11 product list"]
+    assert [r["params"]["api"].split(" ")[1] for r in rows] == [
+        "…/products/v2",
+        "…/products",
+        "…/products/{uuid}",
+    ]
+    for row in rows:
+        assert row["params"]["products"] == 200 and row["params"]["variants"] == 5
+        assert all(run["cpu_ms"] >= 0 and run["errors"] == 0 for run in row["runs"])
+    listed = rows[0]["runs"]
+    assert len(listed) >= 3 and all(run["mb"] > 0 and run["client_parse_ms"] > 0 for run in listed)
+    assert "peak_growth_mb" in listed[0] and rows[0]["seed_s"] >= 0
 
 
 def test_webhook_scenario_delivers_every_committed_change_once_in_order(tiny_results: dict) -> None:
@@ -128,7 +144,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == {str(n) for n in range(1, 11)}
+    assert full.name == "full" and everything == {str(n) for n in range(1, 12)}
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 

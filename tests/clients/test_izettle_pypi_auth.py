@@ -9,46 +9,12 @@ shown here on the inventory read that every integration makes first."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 
 from stockledger.tokens import mint_access_token
+from tests.clients.izettle_pypi import Client, RequestError
 from tests.conftest import TEST_SECRET, Api
-
-
-class RequestError(Exception):
-    """The client's RequestException: raised on any non-2xx answer it does not recover from."""
-
-
-class Client:
-    """The client's request path: _authenticate_request around the call, then _response_handler."""
-
-    def __init__(self, http: httpx.AsyncClient, tokens: Iterator[str]) -> None:
-        self.http = http
-        self.tokens = tokens
-        self.auth_calls = 0
-        self.auth()
-
-    def auth(self) -> None:
-        self.auth_calls += 1
-        token = next(self.tokens)
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "IF-Match": "*",
-        }
-
-    async def get(self, path: str) -> Any:
-        response = await self.http.get(path, headers=self.headers)
-        if response.status_code == 401 and response.json()["errorType"] == "ACCESS_TOKEN_EXPIRED":
-            self.auth()
-            response = await self.http.get(path, headers=self.headers)
-        if not response.is_success:
-            raise RequestError(f"request error {response.status_code}")
-        return response.json() if response.text else {}
 
 
 def expired(api: Api) -> str:
@@ -57,7 +23,7 @@ def expired(api: Api) -> str:
 
 async def test_an_expired_token_is_renewed_and_the_call_retried(api: Api) -> None:
     client = Client(api.client, iter([expired(api), api.token()]))
-    locations = await client.get("/organizations/self/locations")
+    locations = await client.request("GET", "/organizations/self/locations")
     assert client.auth_calls == 2
     assert {loc["type"] for loc in locations} == {"STORE", "SOLD", "BIN", "SUPPLIER"}
 
@@ -66,5 +32,5 @@ async def test_a_forged_token_is_not_renewed(api: Api) -> None:
     forged = mint_access_token("another-secret-" + "q" * 40, org=api.org)
     client = Client(api.client, iter([forged, api.token()]))
     with pytest.raises(RequestError, match="401"):
-        await client.get("/organizations/self/locations")
+        await client.request("GET", "/organizations/self/locations")
     assert client.auth_calls == 1

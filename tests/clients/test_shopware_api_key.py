@@ -16,6 +16,7 @@ from typing import Any
 
 from stockledger.events.dispatcher import Dispatcher
 from tests.clients.auth_support import TokenApi, access_token, issue_key, jwt_segments, subscribe
+from tests.clients.php_types import Setters, hydrate
 from tests.conftest import Api, new_uuid
 from tests.integration.webhooks_support import Hooks, hooks  # noqa: F401 - the fixture
 from tests.webhook_receiver import running_receiver
@@ -24,7 +25,6 @@ PARTNER_CLIENT_ID = "48804990-9c6d-4579-9c39-eae6d93e5f94"  # the plugin's own i
 SCOPES = "READ:PURCHASE READ:FINANCE READ:USERINFO READ:PRODUCT WRITE:PRODUCT"  # what it asks merchants for
 
 # The setters of the plugin's structs: name (as its assign() camel-cases the key) → accepted types.
-Setters = dict[str, Any]
 USER: Setters = {"UserType": str, "Uuid": str, "OrgUuid": str, "UserRole": str}
 PAYLOAD: Setters = {
     "Iss": str,
@@ -43,37 +43,6 @@ CHANGE_INFO: Setters = {"Uuid": str, "Timestamp": str, "UserType": str, "ClientU
 BALANCE: Setters = {
     n: str for n in ("OrganizationUuid", "LocationUuid", "ProductUuid", "VariantUuid", "Balance")
 }
-
-
-def camel(key: str) -> str:
-    return "".join(word[:1].upper() + word[1:] for word in key.replace("-", " ").replace("_", " ").split())
-
-
-def hydrate(data: dict[str, Any], setters: Setters) -> dict[str, Any]:
-    """The plugin's assign(): unknown keys and nulls are skipped; scalars go to typed setters; a
-    non-empty object becomes the nested struct; a list goes to an array setter."""
-    hydrated: dict[str, Any] = {}
-    for key, value in data.items():
-        name = camel(key)
-        if name not in setters:
-            continue
-        expected = setters[name]
-        if isinstance(value, dict) and value:
-            if isinstance(expected, dict):
-                hydrated[name] = hydrate(value, expected)
-            continue
-        if isinstance(value, list | dict):
-            if expected is not list:
-                raise TypeError(f"set{name}() needs {expected}, got an array")
-            hydrated[name] = [v for v in value if v is not None] if isinstance(value, list) else []
-            continue
-        if value is None:
-            continue
-        accepted = expected if isinstance(expected, tuple) else (expected,)
-        if type(value) not in accepted:  # strict_types: no coercion, and a bool is no int
-            raise TypeError(f"set{name}() needs {expected}, got {type(value).__name__}")
-        hydrated[name] = value
-    return hydrated
 
 
 def decode_api_key(key: str) -> dict[str, Any]:
