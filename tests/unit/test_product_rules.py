@@ -298,3 +298,15 @@ def test_python_floats_from_callers_are_checked_like_json_numbers(amount: float)
         "variants": [{"uuid": new(), "price": {"amount": amount, "currencyId": "SEK"}}],
     }
     assert violations(body) == ["variants[0].price.amount"]
+
+
+def test_event_entities_never_hold_an_empty_object() -> None:
+    from stockledger.domain.products import _without_nulls
+
+    entity = {
+        "name": "Lamp",
+        "metadata": None,
+        "presentation": {"imageUrl": None, "backgroundColor": None, "textColor": None},
+        "variants": [{"uuid": "v", "presentation": {"imageUrl": None}, "price": {"amount": 100}}],
+    }
+    assert _without_nulls(entity) == {"name": "Lamp", "variants": [{"uuid": "v", "price": {"amount": 100}}]}

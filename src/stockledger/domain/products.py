@@ -286,8 +286,11 @@ def entity_json(product: Product) -> dict[str, Any]:
 
 
 def _without_nulls(value: Any) -> Any:
+    """`value` without null members; an object left with none is left out too (never `{}`: a PHP
+    hydrator turns it into an array and a typed setter throws)."""
     if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+        kept = {k: _without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in kept.items() if v != {}}
     if isinstance(value, list):
         return [_without_nulls(v) for v in value]
     return value
