@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from stockledger.cli import app
 from stockledger.config import KNOWN_VARIABLES
 from stockledger.config_check import FIELDS
+from tests.integration.cli_support import run
 from tests.server import clean_env, free_port
 
 ORG = "6f1c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
@@ -23,20 +21,6 @@ COMMANDS = {
     "token": ["token", "--org", ORG],
     "apikey": ["apikey", "list"],
 }
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """A clean STOCKLEDGER_* environment with the embedded database in a temporary data dir."""
-    for name in list(os.environ):
-        if name.startswith("STOCKLEDGER_"):
-            monkeypatch.delenv(name)
-    return {"STOCKLEDGER_DATA_DIR": str(tmp_path / "data")}
-
-
-def run(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, args, env=env)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def assert_one_sentence(exit_code: int, stderr: str, *fragments: str) -> None:

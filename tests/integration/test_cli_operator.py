@@ -5,7 +5,6 @@ refuses unknown scopes, and help screens show placeholders instead of Python typ
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,28 +14,15 @@ from typing import Any
 import httpx
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from stockledger import __version__
 from stockledger.cli import app
 from stockledger.store.migrate import head_revision
+from tests.integration.cli_support import run as invoke
 from tests.server import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = "6f1c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    for name in list(os.environ):
-        if name.startswith("STOCKLEDGER_"):
-            monkeypatch.delenv(name)
-    return {"STOCKLEDGER_DATA_DIR": str(tmp_path / "data")}
-
-
-def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, args, env=env)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def make_serve_command(*args: str, **env: str) -> str:
