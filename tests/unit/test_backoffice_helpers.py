@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from stockledger.domain.backoffice import actor_shown, key_name, parse_key_label
+from stockledger.domain.locations import Location, shown_name
 from stockledger.service.backoffice import BalancePoint, balance_series
 from stockledger.store.catalog import sort_key
 from stockledger.store.ledger_rows import MovementRow
 from stockledger.web.chart import balance_chart
 from stockledger.web.params import decode_cursor, encode_cursor
-from stockledger.web.render import actor_label
 
 STORE, SOLD, SUPPLIER = "store", "sold", "supplier"
 
@@ -39,10 +40,32 @@ def test_cursors_round_trip_and_garbage_means_the_first_page() -> None:
         assert decode_cursor(garbage) is None
 
 
-def test_actor_labels_are_short_and_keep_the_kind() -> None:
-    assert actor_label("5dcc8feb-14fb-4dfb-9228-0101e6c9d275") == "5dcc8feb"
-    assert actor_label("SYSTEM:7a1abbf4-b5e2-4c70-8b21-f4ec5b00c463") == "SYSTEM 7a1abbf4"
-    assert actor_label(None) == ""
+def test_actors_are_named_in_words() -> None:
+    sub = "5dcc8feb-14fb-4dfb-9228-0101e6c9d275"
+    person = "PERSON:7a1abbf4-b5e2-4c70-8b21-f4ec5b00c463"
+    names = {sub: "Webshop", person: "Ada Lund"}
+    assert actor_shown(sub, "API", names) == "Webshop"
+    assert actor_shown(person, "COUNT", names) == "Ada Lund"
+    assert actor_shown("SYSTEM:7a1abbf4-b5e2-4c70-8b21-f4ec5b00c463", "PURCHASE", {}) == "Point of sale"
+    assert actor_shown(sub, "PURCHASE", {}) == "Point of sale"
+    assert actor_shown(sub, "API", {}) == "API user 5dcc8feb"
+    assert actor_shown(person, "API", {}) == "Person 7a1abbf4"
+    assert actor_shown(None, "API", names) == "—"
+    assert key_name("0123456789abcdef", None) == "API key 0123456789abcdef"
+    assert key_name("0123456789abcdef", "Till 2") == "Till 2"
+    assert parse_key_label("  Till \t 2 ") == "Till 2"
+
+
+def test_system_locations_get_plain_names_and_stores_keep_theirs() -> None:
+    def loc(kind: str, name: str, system: bool = True) -> Location:
+        return Location("u", kind, name, None, kind == "STORE", system)
+
+    shown = [shown_name(loc(k, k)) for k in ("STORE", "SOLD", "BIN", "SUPPLIER")]
+    assert shown == ["Main store", "Sold", "Discarded", "Suppliers"]
+    assert shown_name(loc("STORE", "Harbour shop", system=False)) == "Harbour shop"
+    assert (
+        shown_name(loc("STORE", "store", system=False)) == "store"
+    )  # a store named so before it was refused
 
 
 def test_sort_key_orders_case_insensitively_product_before_variant() -> None:

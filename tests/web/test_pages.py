@@ -112,7 +112,7 @@ async def test_overview_pages_through_named_then_unnamed_variants_without_gaps(u
 async def test_overview_switches_between_store_locations_and_refuses_others(ui: Ui) -> None:
     locs = await ui.api.locations()
     page = await ui.client.get("/ui/stock")
-    assert f'<option value="{locs["STORE"]}" selected>STORE (default)</option>' in page.text
+    assert f'<option value="{locs["STORE"]}" selected>Main store (default)</option>' in page.text
     assert locs["SOLD"] not in page.text  # only STORE-type locations are offered
     assert (await ui.client.get(f"/ui/stock?location={locs['STORE']}")).status_code == 200
     other = await ui.client.get(f"/ui/stock?location={locs['SOLD']}")
@@ -156,8 +156,11 @@ async def test_variant_page_shows_every_location_history_and_chart(ui: Ui) -> No
     page = await ui.client.get(f"/ui/variants/{product}/{variant}")
     assert page.status_code == 200
     balances = dict(re.findall(r'data-location-type="(\w+)">([^<]+)<', page.text))
-    assert balances == {"STORE": "7", "SOLD": "3", "BIN": "0", "SUPPLIER": "-10"}
-    assert "STORE → SOLD" in page.text and "SUPPLIER → STORE" in page.text
+    assert balances == {"STORE": "7"}
+    assert dict(re.findall(r'data-total="(\w+)">([^<]+)<', page.text)) == {
+        "received": "10", "sold": "3", "discarded": "0"
+    }  # fmt: skip
+    assert "Main store → Sold" in page.text and "Suppliers → Main store" in page.text
     assert ref in page.text and ui.api.sub in page.text and ">API<" in page.text
     assert '<svg class="chart"' in page.text and "now 7" in page.text
 

@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.backoffice import StockSort, VariantNames
+from stockledger.domain.backoffice import StockSort, VariantNames, actor_shown, key_name
 from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, not_found, validation_error
-from stockledger.domain.locations import Location, LocationType
+from stockledger.domain.locations import Location, LocationType, shown_name
 from stockledger.service import accounts, inventory_writes, low_stock, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
-from stockledger.store import locations, stocktakes, ui_queries
+from stockledger.store import apikeys, locations, stocktakes, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.ledger_rows import MovementRow
 
 CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
+
+
+def as_shown(all_locations: list[Location]) -> list[Location]:
+    """The locations with the names people see ("Main store", "Sold", … for the system ones)."""
+    return [replace(loc, name=shown_name(loc)) for loc in all_locations]
+
+
+async def _listed(conn: AsyncConnection, org: str) -> list[Location]:
+    return as_shown(await locations.list_all(conn, org))
+
+
+async def actor_names(conn: AsyncConnection, org: str, actors: Iterable[str | None]) -> dict[str, str]:
+    """Ledger actor → a name: a person's (back office) or an API key's label (API calls, which
+    record the key's subject). Of several keys with one subject the newest labelled one names it."""
+    wanted = {a for a in actors if a}
+    names: dict[str, str] = {}
+    labelled: dict[str, str] = {}
+    for key in await apikeys.of_subjects(conn, org, {a for a in wanted if ":" not in a}):  # oldest first
+        names[key.sub] = key_name(key.key_id, key.label)
+        if key.label:
+            labelled[key.sub] = key.label
+    names.update(labelled)
+    names.update(await accounts.actor_names(conn, org, wanted))
+    return names
 
 
 def stores_of(all_locations: list[Location]) -> list[Location]:
@@ -56,7 +81,7 @@ async def stock_view(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> StockView:
-        all_locations = await locations.list_all(conn, actor.org)
+        all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
         page = await ui_queries.stock_page(
             conn,
@@ -80,6 +105,16 @@ class BalancePoint:
 
 
 @dataclass(frozen=True)
+class Totals:
+    """What the system locations' balances mean: stock received, sold and discarded since tracking
+    began (net of returns), all stores together."""
+
+    received: int
+    sold: int
+    discarded: int
+
+
+@dataclass(frozen=True)
 class VariantView:
     product_uuid: str
     variant_uuid: str
@@ -90,7 +125,16 @@ class VariantView:
     balances: dict[str, int]
     history: ui_queries.MovementPage
     series: list[BalancePoint]  # the store's balance after each movement, oldest first
-    actor_names: dict[str, str]  # ledger actor → the name of the person who recorded it
+    who: dict[str, str]  # movement UUID → who recorded it, in words
+
+    @property
+    def totals(self) -> Totals:
+        def balance(kind: LocationType) -> int:
+            found = locations.by_type(self.locations, kind.value)
+            return self.balances.get(found.uuid, 0) if found else 0
+
+        # SUPPLIER's balance falls by what is received: its negation is the quantity received.
+        return Totals(-balance(LocationType.SUPPLIER), balance(LocationType.SOLD), balance(LocationType.BIN))
 
 
 def balance_series(
@@ -127,16 +171,17 @@ async def variant_view(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> VariantView:
-        all_locations = await locations.list_all(conn, actor.org)
+        all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
         units = await ui_queries.variant_balances(conn, actor.org, product, variant)
         history = await ui_queries.variant_movements(
             conn, actor.org, product, variant, before_seq=before_seq, limit=page_size
         )
         if not units and not history.rows and before_seq is None:
-            names = await ui_queries.variant_names(conn, actor.org, product, variant)
-            if names.variant_name is None:
+            known = await ui_queries.variant_names(conn, actor.org, product, variant)
+            if known.variant_name is None:
                 raise not_found("This variant has no stock, no history and no name")
+        who = await actor_names(conn, actor.org, (m.actor for m in history.rows))
         recent = await ui_queries.variant_movements(
             conn, actor.org, product, variant, limit=CHART_MAX_MOVEMENTS, location_uuid=store.uuid
         )
@@ -150,7 +195,7 @@ async def variant_view(
             units,
             history,
             balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
-            await accounts.actor_names(conn, actor.org, (m.actor for m in history.rows)),
+            {m.uuid: actor_shown(m.actor, m.source, who) for m in history.rows},
         )
 
     return await db.read(work)
@@ -177,7 +222,7 @@ async def store_locations(db: Database, actor: Actor) -> list[Location]:
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> list[Location]:
-        return await locations.list_all(conn, actor.org)
+        return await _listed(conn, actor.org)
 
     return await db.read(work)
 

@@ -36,14 +36,6 @@ def short_uuid(value: str) -> str:
     return value[:8]
 
 
-def actor_label(value: str | None) -> str:
-    """A ledger actor, shortened: a user's UUID prefix, or "SYSTEM 1a2b3c4d" for the point of sale."""
-    if not value:
-        return ""
-    kind, sep, who = value.rpartition(":")
-    return f"{kind} {who[:8]}" if sep else value[:8]
-
-
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=True,  # every page is HTML: all user-supplied text is escaped
@@ -54,7 +46,6 @@ environment = Environment(
 environment.filters["units"] = format_units
 environment.filters["when"] = format_ms
 environment.filters["short"] = short_uuid
-environment.filters["actor"] = actor_label
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
