@@ -128,8 +128,8 @@ async def test_csv_export_holds_the_rows_shown(ui: Ui) -> None:
     rows = list(csv.reader(io.StringIO(response.text)))
     product, variant = made["Plain"]
     assert rows == [
-        ["productUuid", "productName", "variantUuid", "variantName", "sku", "balance"],
-        [product, "Plain", variant, "Small", "P-1", "5"],
+        ["productUuid", "productName", "variantUuid", "variantName", "sku", "barcode", "balance"],
+        [product, "Plain", variant, "Small", "P-1", "", "5"],
     ]
     formula = list(csv.reader(io.StringIO((await ui.client.get("/ui/stock.csv?q=cmd")).text)))
     assert formula[1][1] == "'=cmd()"  # never executed by a spreadsheet

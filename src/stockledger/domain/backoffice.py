@@ -51,3 +51,15 @@ def actor_shown(actor: str | None, source: str, names: dict[str, str]) -> str:
     if sep:
         return f"{kind.capitalize()} {who[:8]}"
     return f"API user {actor[:8]}"
+
+
+def page_numbers(current: int, count: int, *, around: int = 2) -> list[int | None]:
+    """The page numbers a pager links to: the first, the last, and `around` on each side of the
+    current one; None where numbers are left out (shown as "…")."""
+    shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers

@@ -15,10 +15,11 @@ from stockledger.domain.locations import Location, LocationType, shown_name
 from stockledger.service import accounts, inventory_writes, low_stock, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
-from stockledger.store import apikeys, locations, stocktakes, ui_queries
+from stockledger.store import apikeys, locations, ui_paging, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.ledger_rows import MovementRow
 
+NO_NAMES = VariantNames(None, None, None, None)
 CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
 
 
@@ -65,6 +66,13 @@ class StockView:
     stores: list[Location]
     store: Location
     page: ui_queries.StockPage
+    total: int  # rows of every page together
+    rows_before: int  # rows on the pages before this one
+    previous: ui_queries.Cursor | None  # where the page before starts (None: the first page)
+
+    @property
+    def first_row(self) -> int:
+        return self.rows_before + 1
 
 
 async def stock_view(
@@ -83,17 +91,16 @@ async def stock_view(
     async def work(conn: AsyncConnection) -> StockView:
         all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
+        org, at, q, qu = actor.org, store.uuid, query, query_uuid
         page = await ui_queries.stock_page(
-            conn,
-            actor.org,
-            store.uuid,
-            query=query,
-            query_uuid=query_uuid,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
+            conn, org, at, query=q, query_uuid=qu, sort=sort, cursor=cursor, limit=limit
         )
-        return StockView(stores_of(all_locations), store, page)
+        total = await ui_paging.stock_count(conn, org, at, query=q, query_uuid=qu)
+        before = await ui_paging.rows_before(conn, org, at, sort=sort, cursor=cursor, query=q, query_uuid=qu)
+        previous = await ui_paging.previous_cursor(
+            conn, org, at, sort=sort, cursor=cursor, limit=limit, query=q, query_uuid=qu
+        )
+        return StockView(stores_of(all_locations), store, page, total, before, previous)
 
     return await db.read(work)
 
@@ -313,6 +320,7 @@ class LowStockRow:
     product_name: str | None
     variant_name: str | None
     sku: str | None
+    barcode: str | None
 
 
 @dataclass(frozen=True)
@@ -333,8 +341,8 @@ async def low_stock_page(
     configs = await low_stock.location_configs(db, actor, store.uuid)
     levels = {(c.product_uuid, c.variant_uuid): c.level_units for c in configs.configs}
 
-    async def work(conn: AsyncConnection) -> dict[tuple[str, str], tuple[str | None, str | None, str | None]]:
-        return await stocktakes.names_of(
+    async def work(conn: AsyncConnection) -> dict[tuple[str, str], VariantNames]:
+        return await ui_queries.names_of(
             conn, actor.org, [(r.product_uuid, r.variant_uuid) for r in view.variants]
         )
 
@@ -343,7 +351,7 @@ async def low_stock_page(
     for record in view.variants:
         key = (record.product_uuid, record.variant_uuid)
         own = levels.get(key)
-        pname, vname, sku = names.get(key, (None, None, None))
+        known = names.get(key, NO_NAMES)
         rows.append(
             LowStockRow(
                 record.product_uuid,
@@ -351,9 +359,10 @@ async def low_stock_page(
                 record.units,
                 default_units if own is None else own,
                 own is not None,
-                pname,
-                vname,
-                sku,
+                known.product_name,
+                known.variant_name,
+                known.sku,
+                known.barcode,
             )
         )
     rows.sort(key=lambda r: (r.units - r.level_units, r.product_name or "~", r.variant_name or "~"))

@@ -46,6 +46,7 @@ environment = Environment(
 environment.filters["units"] = format_units
 environment.filters["when"] = format_ms
 environment.filters["short"] = short_uuid
+environment.filters["count"] = "{:,}".format
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
