@@ -7,12 +7,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in  # noqa: E402
-from tests.e2e.server import Server, running_server  # noqa: E402
+from tests.e2e.server import Server, receiver, running_server, subscribe, wait_for_deliveries  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -72,50 +66,6 @@ def seed(server: Server) -> tuple[str, str]:
     return product, medium
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    """A webhook destination on 127.0.0.1: /ok answers 200; /flaky answers the test message, then 500."""
-
-    seen: dict[str, int] = {}
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        count = self.seen[self.path] = self.seen.get(self.path, 0) + 1
-        self.send_response(200 if self.path == "/ok" or count == 1 else 500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def receiver() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def subscribe(server: Server, base: str) -> list[str]:
-    subs = []
-    with server.api() as api:
-        for path, events in (("/ok", ["InventoryBalanceChanged"]), ("/flaky", ["InventoryLowStock"])):
-            body = {
-                "uuid": str(uuid.uuid4()),
-                "transportName": "WEBHOOK",
-                "eventNames": events,
-                "destination": base + path,
-                "contactEmail": "ops@example.com",
-            }
-            api.post("/organizations/self/subscriptions", json=body).raise_for_status()
-            subs.append(body["uuid"])
-    return subs
-
-
 def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
     """A second store with some stock, and low-stock alerts (one crossing raises InventoryLowStock)."""
     with server.api() as api:
@@ -151,16 +101,6 @@ def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
         }
         api.put("/organizations/self/inventory", json={"changes": [change]}).raise_for_status()
     return harbour
-
-
-def wait_for_deliveries(server: Server, subs: list[str]) -> None:
-    deadline = time.monotonic() + 15
-    with server.api() as api:
-        while time.monotonic() < deadline:
-            logs = [api.get(f"/organizations/self/subscriptions/{s}/deliveries").json() for s in subs]
-            if all(logs) and all(entry.get("attempts", 0) > 0 for log in logs for entry in log):
-                return
-            time.sleep(0.2)
 
 
 def stocktake_csv(server: Server) -> str:

@@ -108,22 +108,3 @@ def test_a_malicious_product_name_is_shown_as_text_and_never_runs(page: Any, ser
         expect(page.get_by_text(evil).first).to_be_visible()
         assert page.evaluate("window.pwned") is None
         assert page.locator("main img").count() == 0
-
-
-def test_pages_fit_a_phone_width_screen(browser: Any, server: Server) -> None:
-    product, (variant,) = server.add_product(
-        "Wool scarf with a rather long product name", [("Grey", "SC-G", 2)]
-    )
-    context = browser.new_context(base_url=server.base_url, viewport={"width": 375, "height": 740})
-    phone = context.new_page()
-    try:
-        sign_in(phone, server)
-        for path in ("/ui/stock", f"/ui/variants/{product}/{variant}", "/ui/adjust", "/ui/nowhere"):
-            phone.goto(path)
-            overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, (path, overflow)
-        phone.goto("/ui/stock")
-        phone.keyboard.press("Tab")
-        expect(phone.get_by_role("link", name="Skip to content")).to_be_focused()
-    finally:
-        context.close()

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.backoffice import StockSort, VariantNames, actor_shown, key_name
+from stockledger.domain.balance_chart import BalancePoint, ChartSeries, chart_series
 from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, not_found, validation_error
 from stockledger.domain.locations import Location, LocationType, shown_name
@@ -18,9 +19,12 @@ from stockledger.service.results import LocationBalances
 from stockledger.store import apikeys, locations, ui_paging, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.ledger_rows import MovementRow
+from stockledger.store.sql import now_ms
 
 NO_NAMES = VariantNames(None, None, None, None)
-CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
+# The chart reads at most this many recent movements of the store (a few a day for a year; uPlot
+# draws thousands of points at once); a range reaching further back starts at the oldest one read.
+CHART_MAX_MOVEMENTS = 2000
 
 
 def as_shown(all_locations: list[Location]) -> list[Location]:
@@ -106,12 +110,6 @@ async def stock_view(
 
 
 @dataclass(frozen=True)
-class BalancePoint:
-    at_ms: int
-    units: int
-
-
-@dataclass(frozen=True)
 class Totals:
     """What the system locations' balances mean: stock received, sold and discarded since tracking
     began (net of returns), all stores together."""
@@ -131,7 +129,7 @@ class VariantView:
     store: Location
     balances: dict[str, int]
     history: ui_queries.MovementPage
-    series: list[BalancePoint]  # the store's balance after each movement, oldest first
+    chart: ChartSeries  # the store's balance over the chosen range
     who: dict[str, str]  # movement UUID → who recorded it, in words
 
     @property
@@ -174,7 +172,9 @@ async def variant_view(
     store_uuid: str | None,
     before_seq: int | None,
     page_size: int,
+    range_ms: int | None = None,
 ) -> VariantView:
+    """The variant's page; its chart covers the last `range_ms` (None: since its first movement)."""
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> VariantView:
@@ -201,7 +201,12 @@ async def variant_view(
             store,
             units,
             history,
-            balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
+            chart_series(
+                balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
+                range_ms=range_ms,
+                now_ms=now_ms(),
+                complete=recent.next_before is None,
+            ),
             {m.uuid: actor_shown(m.actor, m.source, who) for m in history.rows},
         )
 
