@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,24 @@ def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
     return harbour
 
 
+def sell_at_the_till(server: Server, product: str, variant: str) -> None:
+    """A purchase from the point of sale: the history names the till, not an API key."""
+    sale = {
+        "purchaseUuid": str(uuid.uuid4()),
+        "products": [{"productUuid": product, "variantUuid": variant, "quantity": "2", "name": "T-shirt"}],
+    }
+    with server.api() as api:
+        api.post("/organizations/self/purchases", json=sale).raise_for_status()
+
+
+def spread_over_weeks(server: Server, product: str, variant: str) -> None:
+    """Demo data only: spread the variant's movements over the last eight weeks, so its chart shows
+    a real time axis (the API records every movement at the moment it is made)."""
+    count = server.movement_count(product, variant)
+    days = [56 - 54 * (i / (count - 1)) ** 0.8 for i in range(count)]  # older ones further apart
+    server.backdate(product, variant, [d * 86_400 + (i * 7919) % 40_000 for i, d in enumerate(days)])
+
+
 def stocktake_csv(server: Server) -> str:
     """Counts of the whole store: most match, a few differ (the preview shows only those)."""
     with server.api() as api:
@@ -119,6 +138,15 @@ def stocktake_csv(server: Server) -> str:
     return "\n".join(lines) + "\n"
 
 
+def point_at(page: Any, fraction: float) -> None:
+    """Hover the chart at `fraction` of its width: the page then shows that step's balance and time."""
+    over = page.locator("[data-chart] .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+
+
 def main() -> None:
     if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium package first")
@@ -132,6 +160,8 @@ def main() -> None:
         subs = subscribe(server, hook_base)
         product, variant = seed(server)
         harbour = seed_stores_and_alerts(server, product, variant)
+        sell_at_the_till(server, product, variant)
+        spread_over_weeks(server, product, variant)
         wait_for_deliveries(server, subs)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -144,7 +174,12 @@ def main() -> None:
             page.goto(f"/ui/stock?location={harbour}")
             page.screenshot(path=OUT / "overview-second-store.png", full_page=True)
             page.goto(f"/ui/variants/{product}/{variant}")
+            point_at(page, 0.55)
             page.screenshot(path=OUT / "variant.png", full_page=True)
+            page.goto(f"/ui/variants/{product}/{variant}?range=all")
+            page.locator("[data-chart]").focus()
+            page.keyboard.press("ArrowLeft")
+            page.locator(".chart-card").screenshot(path=OUT / "variant-chart-all.png")
             page.goto(f"/ui/adjust?product={product}&variant={variant}&action=sale")
             page.get_by_label("Quantity").fill("2")
             page.get_by_label("Reference").fill("till-3/receipt-1187")
@@ -187,6 +222,19 @@ def main() -> None:
             mobile.screenshot(path=OUT / "overview-phone.png", full_page=True)
             mobile.goto("/ui/low-stock")
             mobile.screenshot(path=OUT / "low-stock-phone.png", full_page=True)
+            phone_360 = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
+            small = browser.new_context(base_url=server.base_url, **phone_360)
+            narrow = small.new_page()
+            sign_in(narrow, server)
+            narrow.goto(f"/ui/variants/{product}/{variant}?range=7d")
+            over = narrow.locator("[data-chart] .u-over")
+            over.scroll_into_view_if_needed()
+            box = over.bounding_box()
+            assert box is not None
+            narrow.touchscreen.tap(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+            narrow.locator(".chart-card").screenshot(path=OUT / "variant-chart-phone.png")
+            narrow.goto("/ui/webhooks")
+            narrow.screenshot(path=OUT / "webhooks-phone.png", full_page=True)
             browser.close()
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(ROOT))

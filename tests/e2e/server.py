@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 
 from stockledger.tokens import mint_access_token
 from tests import server as processes
+
+API_KEY_LABEL = "Webshop"  # the label of the server's API key, which names its movements
 
 
 @dataclass
@@ -32,8 +35,12 @@ class Server:
     password: str
 
     def api(self) -> httpx.Client:
-        """An API client for the server's organization (to set up data as an integration would)."""
-        token = mint_access_token(self.secret, org=self.org)
+        """An API client for the server's organization (to set up data as an integration would): it
+        acts as the API key's subject, so the back office names its movements by the key's label."""
+        sub = jwt.decode(self.api_key, self.secret, algorithms=["HS256"], options={"verify_aud": False})[
+            "sub"
+        ]
+        token = mint_access_token(self.secret, org=self.org, sub=sub)
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
     def add_product(self, name: str, variants: list[tuple[str, str, Any]]) -> tuple[str, list[str]]:
@@ -65,6 +72,14 @@ class Server:
             if changes:
                 api.put("/organizations/self/inventory", json={"changes": changes}).raise_for_status()
         return product, variant_uuids
+
+    def movement_count(self, product: str, variant: str) -> int:
+        with sqlite3.connect(self.data_dir / "stockledger.db", timeout=10) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM movements WHERE org_uuid = ? AND product_uuid = ? AND variant_uuid = ?",
+                (self.org, product, variant),
+            ).fetchone()
+        return int(row[0])
 
     def backdate(self, product: str, variant: str, ages_s: list[float]) -> list[int]:
         """Give the variant's movements, oldest first, these ages (seconds before now), so a chart
@@ -102,7 +117,7 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
     env = processes.clean_env(**{**settings, **(extra_env or {})})
     org = str(uuid.uuid4())
     created = subprocess.run(
-        [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org],
+        [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org, "--label", API_KEY_LABEL],
         env=env,
         capture_output=True,
         text=True,

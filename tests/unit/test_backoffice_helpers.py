@@ -11,6 +11,7 @@ from stockledger.store.catalog import sort_key
 from stockledger.store.ledger_rows import MovementRow
 from stockledger.web.chart import chart_data, chart_summary
 from stockledger.web.params import decode_cursor, encode_cursor
+from stockledger.web.render import word_breaks
 
 STORE, SOLD, SUPPLIER = "store", "sold", "supplier"
 
@@ -134,8 +135,7 @@ def test_the_chart_data_and_its_summary() -> None:
     )
     partial = chart_series(HISTORY, range_ms=None, now_ms=NOW, complete=False)
     assert chart_summary(partial, "All").endswith(
-        "since the first movement; lowest 0 (2 Mar 1970), highest 10 (2 Mar 1970). "
-        "Older movements are not drawn."
+        "in all; lowest 0 (2 Mar 1970), highest 10 (2 Mar 1970). Older movements are not drawn."
     )
     assert chart_range("7d") == "7d" and chart_range("bogus") == "30d"
 
@@ -152,3 +152,8 @@ def test_a_clock_that_went_back_between_two_movements_does_not_turn_the_axis_bac
     skewed = [BalancePoint(5_000, 0), BalancePoint(5_000, 1_000), BalancePoint(4_990, 2_000)]
     series = chart_series(skewed, range_ms=None, now_ms=6_000, complete=True)
     assert [p.at_ms for p in series.points] == [5_000, 5_000, 5_000, 6_000]
+
+
+def test_event_names_may_wrap_between_their_words_and_stay_escaped() -> None:
+    assert str(word_breaks("InventoryBalanceChanged")) == "Inventory<wbr>Balance<wbr>Changed"
+    assert str(word_breaks("<b>Evil</b>")) == "&lt;b&gt;Evil&lt;/b&gt;"

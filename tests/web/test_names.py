@@ -10,7 +10,7 @@ import httpx
 
 from stockledger.store.db import Database
 from tests.conftest import Api
-from tests.web.conftest import Ui, issue_key
+from tests.web.conftest import Ui, csrf_of, issue_key, sign_in_with_key
 from tests.web.test_pages import stock_with_names
 
 
@@ -85,3 +85,20 @@ async def test_the_history_names_people_api_keys_and_the_point_of_sale(
         f"API user {ui.api.sub[:8]}",
     ]
     assert f'title="{webshop.sub}"' in html  # the ledger's own actor stays at hand
+
+
+async def test_a_session_opened_with_a_labelled_key_is_named_by_the_label(
+    ui: Ui, key_client: httpx.AsyncClient, db: Database
+) -> None:
+    made = await stock_with_names(ui, [("Jar", "Small", "JAR-S", 4)])
+    product, variant = made["Jar"]
+    _, key = await issue_key(db, ui.api.org, str(uuid.uuid4()), label="Till 2 script")
+    assert (await sign_in_with_key(key_client, key)).status_code == 303
+    page = await key_client.get("/ui/stock")
+    assert "Till 2 script · org" in page.text
+    locs = await ui.api.locations()
+    form = {"csrf_token": csrf_of(page.text), "action": "sale", "location": locs["STORE"], "product": product,
+            "variant": variant, "quantity": "1"}  # fmt: skip
+    assert (await key_client.post("/ui/adjust", data=form)).status_code == 303
+    html = (await ui.client.get(f"/ui/variants/{product}/{variant}")).text
+    assert actors_of(html)[0] == "Till 2 script"

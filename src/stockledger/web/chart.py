@@ -35,7 +35,7 @@ def day(ms: int) -> str:
 def chart_summary(series: ChartSeries, range_label: str) -> str:
     """The chart in one or two sentences: now, how many movements, lowest and highest."""
     now = format_units(series.points[-1].units)
-    scope = "since the first movement" if range_label == "All" else f"in the last {range_label}"
+    scope = "in all" if range_label == "All" else f"in the last {range_label}"
     if not series.movements:
         return f"Balance now {now}: no movements {scope}."
     lowest, highest = series.lowest, series.highest

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from stockledger.domain.quantity import format_units
@@ -36,6 +38,11 @@ def short_uuid(value: str) -> str:
     return value[:8]
 
 
+def word_breaks(value: str) -> Markup:
+    """A CamelCase name (`InventoryBalanceChanged`) that may wrap between its words on a phone."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[a-z])(?=[A-Z])", value))
+
+
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=True,  # every page is HTML: all user-supplied text is escaped
@@ -46,6 +53,7 @@ environment = Environment(
 environment.filters["units"] = format_units
 environment.filters["when"] = format_ms
 environment.filters["short"] = short_uuid
+environment.filters["word_breaks"] = word_breaks
 environment.filters["count"] = "{:,}".format
 
 
