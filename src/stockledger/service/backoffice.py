@@ -95,14 +95,17 @@ async def stock_view(
     async def work(conn: AsyncConnection) -> StockView:
         all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
-        org, at, q, qu = actor.org, store.uuid, query, query_uuid
+        org, at = actor.org, store.uuid
         page = await ui_queries.stock_page(
-            conn, org, at, query=q, query_uuid=qu, sort=sort, cursor=cursor, limit=limit
+            conn, org, at, query=query, query_uuid=query_uuid, sort=sort, cursor=cursor, limit=limit
         )
-        total = await ui_paging.stock_count(conn, org, at, query=q, query_uuid=qu)
-        before = await ui_paging.rows_before(conn, org, at, sort=sort, cursor=cursor, query=q, query_uuid=qu)
+        # Where the page sits among all rows: two counts and a short backward walk (ui_paging).
+        total = await ui_paging.stock_count(conn, org, at, query=query, query_uuid=query_uuid)
+        before = await ui_paging.rows_before(
+            conn, org, at, sort=sort, cursor=cursor, query=query, query_uuid=query_uuid
+        )
         previous = await ui_paging.previous_cursor(
-            conn, org, at, sort=sort, cursor=cursor, limit=limit, query=q, query_uuid=qu
+            conn, org, at, sort=sort, cursor=cursor, limit=limit, query=query, query_uuid=query_uuid
         )
         return StockView(stores_of(all_locations), store, page, total, before, previous)
 
