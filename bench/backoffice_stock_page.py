@@ -1,7 +1,8 @@
 """Benchmark: the back office's stock page over 100,000 variants (SQLite or PostgreSQL).
 
 Usage: python bench/backoffice_stock_page.py [DATABASE_URL]   (default: a temp SQLite file)
-Prints the median time of each page query: first and last page of each order, two searches.
+Prints the median time of each page query (first and last page of each order, two searches) and of
+what the page adds to it: the total count, the rows before the page and where the previous page starts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.config import Settings
 from stockledger.domain.products import new_etag
-from stockledger.store import orgs, ui_queries
+from stockledger.store import orgs, ui_paging, ui_queries
 from stockledger.store.catalog import sort_key
 from stockledger.store.db import Database
 from stockledger.store.locations import default_store, list_all
@@ -46,8 +47,14 @@ async def seed(db: Database, org: str) -> str:
         await conn.execute(
             catalog_products.insert(),
             [
-                {"org_uuid": org, "product_uuid": p, "name": f"Product {i:06d}", "updated_ms": 0,
-                 "created_ms": i, "etag": new_etag()}  # fmt: skip
+                {
+                    "org_uuid": org,
+                    "product_uuid": p,
+                    "name": f"Product {i:06d}",
+                    "updated_ms": 0,
+                    "created_ms": i,
+                    "etag": new_etag(),
+                }  # fmt: skip
                 for i, p in enumerate(product_ids)
             ],
         )
@@ -101,6 +108,23 @@ async def main(url: str) -> None:
             count = await db.read(read)
             timings.append(time.perf_counter() - started)
         print(f"  {label:28s} {statistics.median(timings) * 1000:8.1f} ms  ({count} rows)")
+    print("the page's position: total count + rows before + previous page's cursor")
+    for label, args in cases.items():
+        timings = []
+        for _ in range(REPEATS):
+
+            async def place(conn: AsyncConnection, args: dict[str, object] = args) -> int:
+                sort, cursor, query = args["sort"], args.get("cursor"), str(args.get("query", ""))
+                total = await ui_paging.stock_count(conn, org, store, query=query)
+                where = {"sort": sort, "cursor": cursor, "query": query}
+                await ui_paging.rows_before(conn, org, store, **where)  # type: ignore[arg-type]
+                await ui_paging.previous_cursor(conn, org, store, limit=50, **where)  # type: ignore[arg-type]
+                return total
+
+            started = time.perf_counter()
+            count = await db.read(place)
+            timings.append(time.perf_counter() - started)
+        print(f"  {label:28s} {statistics.median(timings) * 1000:8.1f} ms  (of {count} rows)")
     await db.dispose()
 
 

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in  # noqa: E402
-from tests.e2e.server import Server, running_server  # noqa: E402
+from tests.e2e.server import Server, receiver, running_server, subscribe, wait_for_deliveries  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -104,50 +99,6 @@ def seed(server: Server) -> tuple[str, str]:
     return product, medium
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    """A webhook destination on 127.0.0.1: /ok answers 200; /flaky answers the test message, then 500."""
-
-    seen: dict[str, int] = {}
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        count = self.seen[self.path] = self.seen.get(self.path, 0) + 1
-        self.send_response(200 if self.path == "/ok" or count == 1 else 500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def receiver() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def subscribe(server: Server, base: str) -> list[str]:
-    subs = []
-    with server.api() as api:
-        for path, events in (("/ok", ["InventoryBalanceChanged"]), ("/flaky", ["InventoryLowStock"])):
-            body = {
-                "uuid": str(uuid.uuid4()),
-                "transportName": "WEBHOOK",
-                "eventNames": events,
-                "destination": base + path,
-                "contactEmail": "ops@example.com",
-            }
-            api.post("/organizations/self/subscriptions", json=body).raise_for_status()
-            subs.append(body["uuid"])
-    return subs
-
-
 def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
     """A second store with some stock, and low-stock alerts (one crossing raises InventoryLowStock)."""
     with server.api() as api:
@@ -185,14 +136,22 @@ def seed_stores_and_alerts(server: Server, product: str, variant: str) -> str:
     return harbour
 
 
-def wait_for_deliveries(server: Server, subs: list[str]) -> None:
-    deadline = time.monotonic() + 15
+def sell_at_the_till(server: Server, product: str, variant: str) -> None:
+    """A purchase from the point of sale: the history names the till, not an API key."""
+    sale = {
+        "purchaseUuid": str(uuid.uuid4()),
+        "products": [{"productUuid": product, "variantUuid": variant, "quantity": "2", "name": "T-shirt"}],
+    }
     with server.api() as api:
-        while time.monotonic() < deadline:
-            logs = [api.get(f"/organizations/self/subscriptions/{s}/deliveries").json() for s in subs]
-            if all(logs) and all(entry.get("attempts", 0) > 0 for log in logs for entry in log):
-                return
-            time.sleep(0.2)
+        api.post("/organizations/self/purchases", json=sale).raise_for_status()
+
+
+def spread_over_weeks(server: Server, product: str, variant: str) -> None:
+    """Demo data only: spread the variant's movements over the last eight weeks, so its chart shows
+    a real time axis (the API records every movement at the moment it is made)."""
+    count = server.movement_count(product, variant)
+    days = [56 - 54 * (i / (count - 1)) ** 0.8 for i in range(count)]  # older ones further apart
+    server.backdate(product, variant, [d * 86_400 + (i * 7919) % 40_000 for i, d in enumerate(days)])
 
 
 def stocktake_csv(server: Server) -> str:
@@ -211,6 +170,15 @@ def stocktake_csv(server: Server) -> str:
     return "\n".join(lines) + "\n"
 
 
+def point_at(page: Any, fraction: float) -> None:
+    """Hover the chart at `fraction` of its width: the page then shows that step's balance and time."""
+    over = page.locator("[data-chart] .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+
+
 def main() -> None:
     if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium package first")
@@ -225,6 +193,8 @@ def main() -> None:
         product, variant = seed(server)
         seed_library(server)
         harbour = seed_stores_and_alerts(server, product, variant)
+        sell_at_the_till(server, product, variant)
+        spread_over_weeks(server, product, variant)
         wait_for_deliveries(server, subs)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -237,7 +207,12 @@ def main() -> None:
             page.goto(f"/ui/stock?location={harbour}")
             page.screenshot(path=OUT / "overview-second-store.png", full_page=True)
             page.goto(f"/ui/variants/{product}/{variant}")
+            point_at(page, 0.55)
             page.screenshot(path=OUT / "variant.png", full_page=True)
+            page.goto(f"/ui/variants/{product}/{variant}?range=all")
+            page.locator("[data-chart]").focus()
+            page.keyboard.press("ArrowLeft")
+            page.locator(".chart-card").screenshot(path=OUT / "variant-chart-all.png")
             page.goto(f"/ui/adjust?product={product}&variant={variant}&action=sale")
             page.get_by_label("Quantity").fill("2")
             page.get_by_label("Reference").fill("till-3/receipt-1187")
@@ -292,6 +267,19 @@ def main() -> None:
             mobile.screenshot(path=OUT / "low-stock-phone.png", full_page=True)
             mobile.goto("/ui/products?q=tee")
             mobile.screenshot(path=OUT / "products-phone.png", full_page=True)
+            phone_360 = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
+            small = browser.new_context(base_url=server.base_url, **phone_360)
+            narrow = small.new_page()
+            sign_in(narrow, server)
+            narrow.goto(f"/ui/variants/{product}/{variant}?range=7d")
+            over = narrow.locator("[data-chart] .u-over")
+            over.scroll_into_view_if_needed()
+            box = over.bounding_box()
+            assert box is not None
+            narrow.touchscreen.tap(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+            narrow.locator(".chart-card").screenshot(path=OUT / "variant-chart-phone.png")
+            narrow.goto("/ui/webhooks")
+            narrow.screenshot(path=OUT / "webhooks-phone.png", full_page=True)
             browser.close()
     for png in sorted(OUT.glob("*.png")):
         print(png.relative_to(ROOT))

@@ -32,6 +32,7 @@ from stockledger.config_check import (
     effective_settings,
     redact_url,
 )
+from stockledger.domain.backoffice import parse_key_label
 from stockledger.domain.ids import canonical_uuid, new_uuid1
 from stockledger.domain.low_stock_rules import default_level_units
 from stockledger.metrics import share_between_workers, stop_sharing
@@ -407,12 +408,24 @@ def apikey_create(
     ttl: Annotated[
         str | None, typer.Option(metavar="DURATION", help="lifetime, e.g. 365d (default: 30 years)")
     ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT", help='what people call the key, e.g. "Webshop" (the back office shows it)'
+        ),
+    ] = None,
     database_url: DatabaseOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Issue an API key (exchange it at POST /token). Prints the key id and client id, then the key."""
     settings = load_settings(database_url, data_dir)
     org_id = org_uuid(org)
+    key_label = None
+    if label is not None:
+        try:
+            key_label = parse_key_label(label)
+        except ValueError as exc:
+            fail(f"--label: {exc}.")
     user = sub or str(uuid.uuid4())
     client = uuid_option(client_id, "--client-id") if client_id else new_uuid1()
     lifetime_s = parse_ttl(ttl) if ttl else API_KEY_TTL_S
@@ -422,7 +435,7 @@ def apikey_create(
     key_id, key = mint_api_key(secret, org=org_id, sub=user, scopes=scope, client_id=client, ttl_s=lifetime_s)
 
     async def work(conn: AsyncConnection) -> None:
-        await apikeys.insert(conn, key_id, org_id, user, scope)
+        await apikeys.insert(conn, key_id, org_id, user, scope, key_label)
 
     _with_db(settings, work)
     typer.echo(f"client id: {client}", err=True)
@@ -466,13 +479,14 @@ def apikey_list(
 
 def apikey_table(records: list[apikeys.ApiKeyRecord]) -> str:
     """The API keys as aligned columns under a header line (tab-free, so it reads in a terminal)."""
-    header = ("KEY ID", "ORGANIZATION", "CREATED (UTC)", "STATE", "SCOPES")
+    header = ("KEY ID", "ORGANIZATION", "CREATED (UTC)", "STATE", "LABEL", "SCOPES")
     rows = [header] + [
         (
             r.key_id,
             r.org_uuid,
             datetime.fromtimestamp(r.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
             "revoked" if r.revoked_ms else "active",
+            r.label or "-",
             r.scopes,
         )
         for r in records

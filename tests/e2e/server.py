@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 
 from stockledger.tokens import mint_access_token
 from tests import server as processes
+
+API_KEY_LABEL = "Webshop"  # the label of the server's API key, which names its movements
 
 
 @dataclass
@@ -28,8 +35,12 @@ class Server:
     password: str
 
     def api(self) -> httpx.Client:
-        """An API client for the server's organization (to set up data as an integration would)."""
-        token = mint_access_token(self.secret, org=self.org)
+        """An API client for the server's organization (to set up data as an integration would): it
+        acts as the API key's subject, so the back office names its movements by the key's label."""
+        sub = jwt.decode(self.api_key, self.secret, algorithms=["HS256"], options={"verify_aud": False})[
+            "sub"
+        ]
+        token = mint_access_token(self.secret, org=self.org, sub=sub)
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
     def add_product(self, name: str, variants: list[tuple[str, str, Any]]) -> tuple[str, list[str]]:
@@ -62,6 +73,37 @@ class Server:
                 api.put("/organizations/self/inventory", json={"changes": changes}).raise_for_status()
         return product, variant_uuids
 
+    def movement_count(self, product: str, variant: str) -> int:
+        with sqlite3.connect(self.data_dir / "stockledger.db", timeout=10) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM movements WHERE org_uuid = ? AND product_uuid = ? AND variant_uuid = ?",
+                (self.org, product, variant),
+            ).fetchone()
+        return int(row[0])
+
+    def backdate(self, product: str, variant: str, ages_s: list[float]) -> list[int]:
+        """Give the variant's movements, oldest first, these ages (seconds before now), so a chart
+        has weeks of history: test and demo data only (the ledger itself never rewrites a row).
+        Returns the times given (ms)."""
+        with sqlite3.connect(self.data_dir / "stockledger.db", timeout=10) as conn:
+            seqs = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT seq FROM movements WHERE org_uuid = ? AND product_uuid = ? AND variant_uuid = ?"
+                    " ORDER BY seq",
+                    (self.org, product, variant),
+                )
+            ]
+            assert len(seqs) == len(ages_s), (len(seqs), len(ages_s))
+            now_s = time.time()
+            times_ms = [int((now_s - age_s) * 1000) for age_s in ages_s]
+            for seq, at_ms in zip(seqs, times_ms, strict=True):
+                conn.execute(
+                    "UPDATE movements SET created_ms = ? WHERE org_uuid = ? AND seq = ?",
+                    (at_ms, self.org, seq),
+                )
+        return times_ms
+
 
 @contextmanager
 def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
@@ -75,7 +117,7 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
     env = processes.clean_env(**{**settings, **(extra_env or {})})
     org = str(uuid.uuid4())
     created = subprocess.run(
-        [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org],
+        [sys.executable, "-m", "stockledger", "apikey", "create", "--org", org, "--label", API_KEY_LABEL],
         env=env,
         capture_output=True,
         text=True,
@@ -98,3 +140,60 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
             server.terminate(timeout_s=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook destination on 127.0.0.1: /ok answers 200; /flaky answers the test message, then 500."""
+
+    seen: dict[str, int] = {}
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        count = self.seen[self.path] = self.seen.get(self.path, 0) + 1
+        self.send_response(200 if self.path == "/ok" or count == 1 else 500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def receiver() -> Iterator[str]:
+    """A webhook receiver (see _Receiver) for a server run with its dispatcher; its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def subscribe(server: Server, base: str) -> list[str]:
+    """Two subscriptions to the receiver at `base`: balance changes to /ok, low stock to /flaky."""
+    subs = []
+    with server.api() as api:
+        for path, events in (("/ok", ["InventoryBalanceChanged"]), ("/flaky", ["InventoryLowStock"])):
+            body = {
+                "uuid": str(uuid.uuid4()),
+                "transportName": "WEBHOOK",
+                "eventNames": events,
+                "destination": base + path,
+                "contactEmail": "ops@example.com",
+            }
+            api.post("/organizations/self/subscriptions", json=body).raise_for_status()
+            subs.append(body["uuid"])
+    return subs
+
+
+def wait_for_deliveries(server: Server, subs: list[str]) -> None:
+    """Until every delivery of these subscriptions was attempted at least once (15 s at most)."""
+    deadline = time.monotonic() + 15
+    with server.api() as api:
+        while time.monotonic() < deadline:
+            logs = [api.get(f"/organizations/self/subscriptions/{s}/deliveries").json() for s in subs]
+            if all(logs) and all(entry.get("attempts", 0) > 0 for log in logs for entry in log):
+                return
+            time.sleep(0.2)

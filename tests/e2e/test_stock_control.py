@@ -57,7 +57,7 @@ def test_a_stocktake_file_is_previewed_then_applied(page: Any, server: Server) -
         {"name": "counts.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
     )
     page.get_by_role("button", name="Upload and preview").click()
-    expect(page.get_by_role("heading", name="Stocktake of STORE")).to_be_visible()
+    expect(page.get_by_role("heading", name="Stocktake of Main store")).to_be_visible()
     expect(page.locator("[data-rows]")).to_have_text("2")
     expect(page.locator("[data-differences]")).to_have_text("1")
     row = page.locator("table.differences tbody tr")

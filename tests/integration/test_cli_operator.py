@@ -131,7 +131,9 @@ def test_migrate_says_what_it_applied_then_that_nothing_was_left(env: dict[str, 
 def test_apikey_list_is_a_table_with_a_header_and_creation_dates(env: dict[str, str]) -> None:
     code, out, _ = invoke(["apikey", "list"], env)
     assert code == 0
-    assert out.splitlines()[0].split() == ["KEY", "ID", "ORGANIZATION", "CREATED", "(UTC)", "STATE", "SCOPES"]
+    assert out.splitlines()[0].split() == [
+        "KEY", "ID", "ORGANIZATION", "CREATED", "(UTC)", "STATE", "LABEL", "SCOPES"
+    ]  # fmt: skip
     assert "no API keys yet" in out
     code, _, err = invoke(["apikey", "create", "--org", ORG, "--scope", "READ:PRODUCT"], env)
     assert code == 0, err
@@ -141,8 +143,21 @@ def test_apikey_list_is_a_table_with_a_header_and_creation_dates(env: dict[str, 
     assert row.split()[:2] == [key_id, ORG]
     created = row.split()[2:4]  # YYYY-MM-DD HH:MM
     assert len(created[0]) == 10 and created[0][4] == "-" and len(created[1]) == 5
-    assert row.split()[4:] == ["active", "READ:PRODUCT"]
+    assert row.split()[4:] == ["active", "-", "READ:PRODUCT"]
     assert header.index("ORGANIZATION") == row.index(ORG)  # aligned columns
+
+
+def test_an_api_key_label_is_stored_and_listed(env: dict[str, str]) -> None:
+    code, _, err = invoke(["apikey", "create", "--org", ORG, "--label", "  Webshop   (live) "], env)
+    assert code == 0, err
+    key_id = next(line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("key id: "))
+    header, row = invoke(["apikey", "list"], env)[1].splitlines()[:2]
+    assert row.startswith(key_id) and "Webshop (live)" in row
+    assert row.index("Webshop (live)") == header.index("LABEL")
+    for bad, why in (("   ", "empty"), ("x" * 101, "longer than 100"), ("a\x07b", "control character")):
+        code, out, err = invoke(["apikey", "create", "--org", ORG, "--label", bad], env)
+        assert code == 2 and out == "" and why in err, (bad, err)
+    assert len(invoke(["apikey", "list"], env)[1].splitlines()) == 2  # the refused ones were not stored
 
 
 @pytest.mark.parametrize("command", [["token", "--org", ORG], ["apikey", "create", "--org", ORG]])

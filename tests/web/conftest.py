@@ -46,11 +46,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-async def issue_key(db: Database, org: str, sub: str, scopes: str = DEFAULT_SCOPES) -> tuple[str, str]:
+async def issue_key(
+    db: Database, org: str, sub: str, scopes: str = DEFAULT_SCOPES, label: str | None = None
+) -> tuple[str, str]:
     key_id, key = mint_api_key(TEST_SECRET, org=org, sub=sub, scopes=scopes)
 
     async def work(conn: AsyncConnection) -> None:
-        await apikeys.insert(conn, key_id, org, sub, scopes)
+        await apikeys.insert(conn, key_id, org, sub, scopes, label)
 
     await db.write(work)
     return key_id, key

@@ -136,6 +136,6 @@ async def test_a_sale_beyond_the_stock_of_a_store_speaks_of_the_store(
     assert response.status_code == 200, response.text
     status, html, _ = await post_adjust(ui, product=product, variant=variant, action="sale", quantity="2")
     assert status == 400
-    assert 'id="quantity-error"' in html and "Not enough stock in STORE:" in html, html
+    assert 'id="quantity-error"' in html and "Not enough stock in Main store:" in html, html
     assert "in location" not in html
     assert await store_balance(ui, variant) is None

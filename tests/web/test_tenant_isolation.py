@@ -30,12 +30,16 @@ async def test_another_organizations_session_sees_and_changes_nothing_of_this_on
         assert (await sign_in(browser, other_owner.email)).status_code == 303
         own = await browser.get("/ui/stock")
         assert own.status_code == 200
-        for page in (own, await browser.get("/ui/stock.csv")):
+        exports = ("/ui/stock.csv", "/ui/stock/all.csv", "/ui/low-stock.csv")
+        for page in (own, *[await browser.get(path) for path in exports]):
             assert variant not in page.text and locs["STORE"] not in page.text
 
         for path in (
             f"/ui/stock?location={locs['STORE']}",
             f"/ui/stock.csv?location={locs['STORE']}",
+            f"/ui/stock/all.csv?location={locs['STORE']}",
+            f"/ui/low-stock?location={locs['STORE']}",
+            f"/ui/low-stock.csv?location={locs['STORE']}",
             f"/ui/variants/{product}/{variant}",
             f"/ui/variants/{product}/{variant}?location={locs['STORE']}",
         ):

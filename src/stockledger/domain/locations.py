@@ -34,6 +34,16 @@ def is_type_name(name: str) -> bool:
     return parse_location_type(name) is not None
 
 
+# What the back office calls the system locations. Their stored names are their types ("STORE",
+# "SOLD", …) because integrations look them up by name (Inventory v3 §4.1); a shop owner reads these.
+SHOWN_NAMES = {
+    LocationType.STORE: "Main store",
+    LocationType.SOLD: "Sold",
+    LocationType.BIN: "Discarded",
+    LocationType.SUPPLIER: "Suppliers",
+}
+
+
 @dataclass(frozen=True)
 class Location:
     """A location of an organization as stored."""
@@ -44,3 +54,12 @@ class Location:
     description: str | None
     is_default: bool
     is_system: bool
+
+
+def shown_name(location: Location) -> str:
+    """The name people see: a store's own name, or a plain word for a system location that is
+    named by its type (as they all are)."""
+    kind = parse_location_type(location.name)
+    if not location.is_system or kind is None or kind.value != location.type:
+        return location.name
+    return SHOWN_NAMES[kind]

@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockledger.domain.backoffice import StockSort, VariantNames
+from stockledger.domain.backoffice import StockSort, VariantNames, actor_shown, key_name
+from stockledger.domain.balance_chart import BalancePoint, ChartSeries, chart_series
 from stockledger.domain.changes import Change
 from stockledger.domain.errors import Violation, not_found, validation_error
-from stockledger.domain.locations import Location, LocationType
+from stockledger.domain.locations import Location, LocationType, shown_name
 from stockledger.service import accounts, inventory_writes, low_stock, organizations
 from stockledger.service.context import Actor
 from stockledger.service.results import LocationBalances
-from stockledger.store import locations, stocktakes, ui_queries
+from stockledger.store import apikeys, locations, ui_paging, ui_queries
 from stockledger.store.db import Database
 from stockledger.store.ledger_rows import MovementRow
+from stockledger.store.sql import now_ms
 
-CHART_MAX_MOVEMENTS = 500  # the chart draws at most this many recent steps; older ones are summarised
+NO_NAMES = VariantNames(None, None, None, None)
+# The chart reads at most this many recent movements of the store (a few a day for a year; uPlot
+# draws thousands of points at once); a range reaching further back starts at the oldest one read.
+CHART_MAX_MOVEMENTS = 2000
+
+
+def as_shown(all_locations: list[Location]) -> list[Location]:
+    """The locations with the names people see ("Main store", "Sold", … for the system ones)."""
+    return [replace(loc, name=shown_name(loc)) for loc in all_locations]
+
+
+async def _listed(conn: AsyncConnection, org: str) -> list[Location]:
+    return as_shown(await locations.list_all(conn, org))
+
+
+async def actor_names(conn: AsyncConnection, org: str, actors: Iterable[str | None]) -> dict[str, str]:
+    """Ledger actor → a name: a person's (back office) or an API key's label (API calls, which
+    record the key's subject). Of several keys with one subject the newest labelled one names it."""
+    wanted = {a for a in actors if a}
+    names: dict[str, str] = {}
+    labelled: dict[str, str] = {}
+    for key in await apikeys.of_subjects(conn, org, {a for a in wanted if ":" not in a}):  # oldest first
+        names[key.sub] = key_name(key.key_id, key.label)
+        if key.label:
+            labelled[key.sub] = key.label
+    names.update(labelled)
+    names.update(await accounts.actor_names(conn, org, wanted))
+    return names
 
 
 def stores_of(all_locations: list[Location]) -> list[Location]:
@@ -40,6 +70,13 @@ class StockView:
     stores: list[Location]
     store: Location
     page: ui_queries.StockPage
+    total: int  # rows of every page together
+    rows_before: int  # rows on the pages before this one
+    previous: ui_queries.Cursor | None  # where the page before starts (None: the first page)
+
+    @property
+    def first_row(self) -> int:
+        return self.rows_before + 1
 
 
 async def stock_view(
@@ -56,27 +93,33 @@ async def stock_view(
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> StockView:
-        all_locations = await locations.list_all(conn, actor.org)
+        all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
+        org, at = actor.org, store.uuid
         page = await ui_queries.stock_page(
-            conn,
-            actor.org,
-            store.uuid,
-            query=query,
-            query_uuid=query_uuid,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
+            conn, org, at, query=query, query_uuid=query_uuid, sort=sort, cursor=cursor, limit=limit
         )
-        return StockView(stores_of(all_locations), store, page)
+        # Where the page sits among all rows: two counts and a short backward walk (ui_paging).
+        total = await ui_paging.stock_count(conn, org, at, query=query, query_uuid=query_uuid)
+        before = await ui_paging.rows_before(
+            conn, org, at, sort=sort, cursor=cursor, query=query, query_uuid=query_uuid
+        )
+        previous = await ui_paging.previous_cursor(
+            conn, org, at, sort=sort, cursor=cursor, limit=limit, query=query, query_uuid=query_uuid
+        )
+        return StockView(stores_of(all_locations), store, page, total, before, previous)
 
     return await db.read(work)
 
 
 @dataclass(frozen=True)
-class BalancePoint:
-    at_ms: int
-    units: int
+class Totals:
+    """What the system locations' balances mean: stock received, sold and discarded since tracking
+    began (net of returns), all stores together."""
+
+    received: int
+    sold: int
+    discarded: int
 
 
 @dataclass(frozen=True)
@@ -89,8 +132,17 @@ class VariantView:
     store: Location
     balances: dict[str, int]
     history: ui_queries.MovementPage
-    series: list[BalancePoint]  # the store's balance after each movement, oldest first
-    actor_names: dict[str, str]  # ledger actor → the name of the person who recorded it
+    chart: ChartSeries  # the store's balance over the chosen range
+    who: dict[str, str]  # movement UUID → who recorded it, in words
+
+    @property
+    def totals(self) -> Totals:
+        def balance(kind: LocationType) -> int:
+            found = locations.by_type(self.locations, kind.value)
+            return self.balances.get(found.uuid, 0) if found else 0
+
+        # SUPPLIER's balance falls by what is received: its negation is the quantity received.
+        return Totals(-balance(LocationType.SUPPLIER), balance(LocationType.SOLD), balance(LocationType.BIN))
 
 
 def balance_series(
@@ -123,20 +175,23 @@ async def variant_view(
     store_uuid: str | None,
     before_seq: int | None,
     page_size: int,
+    range_ms: int | None = None,
 ) -> VariantView:
+    """The variant's page; its chart covers the last `range_ms` (None: since its first movement)."""
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> VariantView:
-        all_locations = await locations.list_all(conn, actor.org)
+        all_locations = await _listed(conn, actor.org)
         store = pick_store(all_locations, store_uuid)
         units = await ui_queries.variant_balances(conn, actor.org, product, variant)
         history = await ui_queries.variant_movements(
             conn, actor.org, product, variant, before_seq=before_seq, limit=page_size
         )
         if not units and not history.rows and before_seq is None:
-            names = await ui_queries.variant_names(conn, actor.org, product, variant)
-            if names.variant_name is None:
+            known = await ui_queries.variant_names(conn, actor.org, product, variant)
+            if known.variant_name is None:
                 raise not_found("This variant has no stock, no history and no name")
+        who = await actor_names(conn, actor.org, (m.actor for m in history.rows))
         recent = await ui_queries.variant_movements(
             conn, actor.org, product, variant, limit=CHART_MAX_MOVEMENTS, location_uuid=store.uuid
         )
@@ -149,8 +204,13 @@ async def variant_view(
             store,
             units,
             history,
-            balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
-            await accounts.actor_names(conn, actor.org, (m.actor for m in history.rows)),
+            chart_series(
+                balance_series(units.get(store.uuid, 0), store.uuid, recent.rows),
+                range_ms=range_ms,
+                now_ms=now_ms(),
+                complete=recent.next_before is None,
+            ),
+            {m.uuid: actor_shown(m.actor, m.source, who) for m in history.rows},
         )
 
     return await db.read(work)
@@ -177,7 +237,7 @@ async def store_locations(db: Database, actor: Actor) -> list[Location]:
     await organizations.ensure(db, actor.org)
 
     async def work(conn: AsyncConnection) -> list[Location]:
-        return await locations.list_all(conn, actor.org)
+        return await _listed(conn, actor.org)
 
     return await db.read(work)
 
@@ -268,6 +328,7 @@ class LowStockRow:
     product_name: str | None
     variant_name: str | None
     sku: str | None
+    barcode: str | None
 
 
 @dataclass(frozen=True)
@@ -288,8 +349,8 @@ async def low_stock_page(
     configs = await low_stock.location_configs(db, actor, store.uuid)
     levels = {(c.product_uuid, c.variant_uuid): c.level_units for c in configs.configs}
 
-    async def work(conn: AsyncConnection) -> dict[tuple[str, str], tuple[str | None, str | None, str | None]]:
-        return await stocktakes.names_of(
+    async def work(conn: AsyncConnection) -> dict[tuple[str, str], VariantNames]:
+        return await ui_queries.names_of(
             conn, actor.org, [(r.product_uuid, r.variant_uuid) for r in view.variants]
         )
 
@@ -298,7 +359,7 @@ async def low_stock_page(
     for record in view.variants:
         key = (record.product_uuid, record.variant_uuid)
         own = levels.get(key)
-        pname, vname, sku = names.get(key, (None, None, None))
+        known = names.get(key, NO_NAMES)
         rows.append(
             LowStockRow(
                 record.product_uuid,
@@ -306,9 +367,10 @@ async def low_stock_page(
                 record.units,
                 default_units if own is None else own,
                 own is not None,
-                pname,
-                vname,
-                sku,
+                known.product_name,
+                known.variant_name,
+                known.sku,
+                known.barcode,
             )
         )
     rows.sort(key=lambda r: (r.units - r.level_units, r.product_name or "~", r.variant_name or "~"))

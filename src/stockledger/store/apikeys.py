@@ -20,11 +20,16 @@ class ApiKeyRecord:
     scopes: str
     created_ms: int
     revoked_ms: int | None
+    label: str | None = None
 
 
-async def insert(conn: AsyncConnection, key_id: str, org: str, sub: str, scopes: str) -> None:
+async def insert(
+    conn: AsyncConnection, key_id: str, org: str, sub: str, scopes: str, label: str | None = None
+) -> None:
     await conn.execute(
-        api_keys.insert().values(key_id=key_id, org_uuid=org, sub=sub, scopes=scopes, created_ms=now_ms())
+        api_keys.insert().values(
+            key_id=key_id, org_uuid=org, sub=sub, scopes=scopes, created_ms=now_ms(), label=label
+        )
     )
 
 
@@ -46,6 +51,18 @@ async def list_all(conn: AsyncConnection, org: str | None = None) -> list[ApiKey
     stmt = select(api_keys).order_by(api_keys.c.created_ms)
     if org:
         stmt = stmt.where(api_keys.c.org_uuid == org)
+    return [ApiKeyRecord(*row) for row in (await conn.execute(stmt)).all()]
+
+
+async def of_subjects(conn: AsyncConnection, org: str, subs: set[str]) -> list[ApiKeyRecord]:
+    """The organization's keys (revoked ones too) that act as one of `subs`, oldest first."""
+    if not subs:
+        return []
+    stmt = (
+        select(api_keys)
+        .where(api_keys.c.org_uuid == org, api_keys.c.sub.in_(sorted(subs)))
+        .order_by(api_keys.c.created_ms, api_keys.c.key_id)
+    )
     return [ApiKeyRecord(*row) for row in (await conn.execute(stmt)).all()]
 
 

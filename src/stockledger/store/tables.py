@@ -132,6 +132,7 @@ api_keys = Table(
     Column("scopes", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger, nullable=True),
+    Column("label", String(100), nullable=True),  # what people call the key: "Webshop", "Till 2"
     Index("ix_api_keys_org", "org_uuid"),
 )
 

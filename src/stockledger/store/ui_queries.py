@@ -15,6 +15,7 @@ from stockledger.store.ledger_rows import MovementRow
 from stockledger.store.tables import balances, catalog_products, catalog_variants, products
 
 MAX_PAGE_SIZE = 500  # a page is rendered as HTML; more rows than this help nobody
+NAMES_BATCH = 500  # product UUIDs per IN list (well under SQLite's and asyncpg's parameter limits)
 
 # A keyset position: ("n", sort_key, product, variant) among named variants, ("u", product, variant)
 # among unnamed ones (listed after the named ones), ("b", units, product, variant) in balance order.
@@ -29,6 +30,7 @@ class StockRow:
     product_name: str | None
     variant_name: str | None
     sku: str | None
+    barcode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ async def _details(
         return []
     b, cv, cp = balances, catalog_variants, catalog_products
     stmt = (
-        select(b.c.product_uuid, b.c.variant_uuid, b.c.units, cp.c.name, cv.c.name, cv.c.sku)
+        select(b.c.product_uuid, b.c.variant_uuid, b.c.units, cp.c.name, cv.c.name, cv.c.sku, cv.c.barcode)
         .select_from(
             b.outerjoin(
                 cv,
@@ -138,7 +140,7 @@ async def _details(
         )
     )
     found = {
-        (r[0], r[1]): StockRow(r[0], r[1], int(r[2]), r[3], r[4], r[5])
+        (r[0], r[1]): StockRow(r[0], r[1], int(r[2]), r[3], r[4], r[5], r[6])
         for r in (await conn.execute(stmt)).all()
     }
     return [found[key] for key in keys if key in found]
@@ -235,6 +237,28 @@ async def variant_names(conn: AsyncConnection, org: str, product: str, variant: 
     if row is None:
         return VariantNames(product_name, None, None, None)
     return VariantNames(product_name, row[0], row[1], row[2])
+
+
+async def names_of(
+    conn: AsyncConnection, org: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], VariantNames]:
+    """(product, variant) → names, SKU and barcode, for the keys the catalog knows."""
+    cv, cp = catalog_variants, catalog_products
+    wanted = set(keys)
+    found: dict[tuple[str, str], VariantNames] = {}
+    products_ = sorted({p for p, _ in wanted})
+    for start in range(0, len(products_), NAMES_BATCH):
+        stmt = (
+            select(cv.c.product_uuid, cv.c.variant_uuid, cp.c.name, cv.c.name, cv.c.sku, cv.c.barcode)
+            .select_from(
+                cv.outerjoin(cp, and_(cp.c.org_uuid == cv.c.org_uuid, cp.c.product_uuid == cv.c.product_uuid))
+            )
+            .where(cv.c.org_uuid == org, cv.c.product_uuid.in_(products_[start : start + NAMES_BATCH]))
+        )
+        for p, v, pname, vname, sku, barcode in (await conn.execute(stmt)).all():
+            if (p, v) in wanted:
+                found[(p, v)] = VariantNames(pname, vname, sku, barcode)
+    return found
 
 
 async def is_tracked(conn: AsyncConnection, org: str, product: str) -> bool:

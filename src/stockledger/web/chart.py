@@ -1,58 +1,50 @@
-"""A server-side SVG step chart of a balance over the ledger's movements (no JavaScript, no library)."""
+"""The balance chart of the variant page: the data its script draws (static/chart.js with the vendored
+uPlot, on a real time axis) and the sentence that says the same for screen readers and for browsers
+without JavaScript."""
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from datetime import UTC, datetime
+from typing import Any
 
+from stockledger.domain.balance_chart import ChartSeries
 from stockledger.domain.quantity import format_units
-from stockledger.service.backoffice import BalancePoint
-from stockledger.web.render import format_ms
 
-WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 36
+UNITS_PER_ITEM = 1000  # balances are thousandths
 
 
-def balance_chart(points: list[BalancePoint], title: str) -> Markup:
-    """One step per movement (x = movement order, so many movements in one second stay readable)."""
-    if len(points) < 2:
-        return Markup('<p class="muted">No movements in this store yet.</p>')
-    low = min(0, *(p.units for p in points))
-    high = max(0, *(p.units for p in points))
-    if high == low:
-        high = low + 1000
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def chart_data(series: ChartSeries) -> dict[str, Any]:
+    """What static/chart.js reads: times in seconds (uPlot's unit), balances as numbers to draw and
+    as exact text to show, the kind of each point, and the axis's range."""
+    return {
+        "x": [p.at_ms / 1000 for p in series.points],
+        "y": [p.units / UNITS_PER_ITEM for p in series.points],
+        "labels": [format_units(p.units) for p in series.points],
+        "kinds": [p.kind for p in series.points],
+        "min": series.start_ms / 1000,
+        "max": series.end_ms / 1000,
+    }
 
-    def x(i: int) -> float:
-        return LEFT + plot_w * i / (len(points) - 1)
 
-    def y(units: int) -> float:
-        return TOP + plot_h * (high - units) / (high - low)
+def day(ms: int) -> str:
+    """1 May 2024 (UTC): the day a point falls on, in words."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return f"{moment.day} {moment:%b %Y}"
 
-    path = [f"M{x(0):.1f},{y(points[0].units):.1f}"]
-    for i in range(1, len(points)):
-        path.append(f"H{x(i):.1f}V{y(points[i].units):.1f}")
-    last = points[-1]
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
-        ' aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">Balance after each of the last {len(points) - 1} movements; '
-        f"now {escape(format_units(last.units))}.</desc>",
-        f'<line class="axis" x1="{LEFT}" y1="{y(0):.1f}" x2="{WIDTH - RIGHT}" y2="{y(0):.1f}"/>',
-        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}"/>',
-    ]
-    for units in sorted({low, high, 0}):
-        parts.append(
-            f'<text class="label" x="{LEFT - 8}" y="{y(units) + 4:.1f}" text-anchor="end">'
-            f"{escape(format_units(units))}</text>"
-        )
-    parts.append(f'<path class="line" d="{" ".join(path)}"/>')
-    parts.append(f'<circle class="dot" cx="{x(len(points) - 1):.1f}" cy="{y(last.units):.1f}" r="4"/>')
-    parts.append(
-        f'<text class="label" x="{LEFT}" y="{HEIGHT - 10}">{escape(format_ms(points[0].at_ms))}</text>'
-        f'<text class="label" x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end">'
-        f"{escape(format_ms(last.at_ms))}</text>"
+
+def chart_summary(series: ChartSeries, range_label: str) -> str:
+    """The chart in one or two sentences: now, how many movements, lowest and highest."""
+    now = format_units(series.points[-1].units)
+    scope = "in all" if range_label == "All" else f"in the last {range_label}"
+    if not series.movements:
+        return f"Balance now {now}: no movements {scope}."
+    lowest, highest = series.lowest, series.highest
+    assert lowest is not None and highest is not None
+    moves = "1 movement" if series.movements == 1 else f"{series.movements} movements"
+    text = (
+        f"Balance now {now}. {moves.capitalize()} {scope}; lowest {format_units(lowest.units)} "
+        f"({day(lowest.at_ms)}), highest {format_units(highest.units)} ({day(highest.at_ms)})."
     )
-    parts.append("</svg>")
-    # Safe: every text in `parts` went through escape(); the rest are numbers we formatted.
-    return Markup("".join(parts))  # noqa: S704
+    if not series.complete:
+        text += " Older movements are not drawn."
+    return text

@@ -1,39 +1,104 @@
-"""Low stock: every alerted variant at or below its level, per store; the alert edited on the variant page."""
+"""Low stock: every alerted variant at or below its level, per store, in numbered pages and as CSV;
+the alert edited on the variant page."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from stockledger.domain.accounts import Permission
+from stockledger.domain.backoffice import page_numbers
 from stockledger.domain.errors import ServiceError
-from stockledger.domain.quantity import QuantityError, parse_quantity, to_units
+from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
 from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, low_stock
 from stockledger.web import session
-from stockledger.web.params import uuid_param
+from stockledger.web.params import int_param, uuid_param
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
+from stockledger.web.stock_pages import CSV_HEADER, cell, csv_headers
 from stockledger.web.variant_pages import render_variant
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 50
+CSV_SLICE_ROWS = 500  # rows per chunk of the streamed file
+
+
+async def _view(request: Request, user: session.UiUser) -> backoffice.LowStockPage:
+    session.require(user, Permission.VIEW)
+    state = app_state(request)
+    return await backoffice.low_stock_page(
+        state.db, user.actor, uuid_param(request, "location"), default_units=state.default_low_stock_units
+    )
 
 
 @router.get("/ui/low-stock")
 async def low_stock_page(request: Request) -> Response:
     user = await session.current_user(request)
-    session.require(user, Permission.VIEW)
-    state = app_state(request)
-    view = await backoffice.low_stock_page(
-        state.db, user.actor, uuid_param(request, "location"), default_units=state.default_low_stock_units
-    )
+    view = await _view(request, user)
+    size = int_param(request, "size", PAGE_SIZE, low=10, high=500)
+    count = max(1, -(-len(view.rows) // size))
+    number = int_param(request, "page", 1, low=1, high=count)
+
+    def url(page_number: int) -> str:
+        kept = {"location": view.store.uuid, "page": page_number}
+        if size != PAGE_SIZE:
+            kept["size"] = size
+        return "/ui/low-stock?" + urlencode(kept)
+
     return page(
         request,
         "low_stock.html",
-        {"user": user, "active": "low-stock", "title": f"Low stock · {view.store.name}", "view": view},
+        {
+            "user": user,
+            "active": "low-stock",
+            "title": f"Low stock · {view.store.name}",
+            "view": view,
+            "rows": view.rows[(number - 1) * size : number * size],
+            "first_row": (number - 1) * size + 1,
+            "page_number": number,
+            "page_count": count,
+            "numbers": page_numbers(number, count),
+            "url": url,
+        },
     )
+
+
+@router.get("/ui/low-stock.csv")
+async def low_stock_csv(request: Request) -> Response:
+    """Every row of the store's low-stock list, with SKU, barcode and the level it is judged by."""
+    user = await session.current_user(request)
+    view = await _view(request, user)
+
+    async def body() -> AsyncIterator[str]:
+        yield ",".join([*CSV_HEADER, "level", "defaultLevel"]) + "\r\n"
+        for start in range(0, len(view.rows), CSV_SLICE_ROWS):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in view.rows[start : start + CSV_SLICE_ROWS]:
+                writer.writerow(
+                    [
+                        row.product_uuid,
+                        cell(row.product_name),
+                        row.variant_uuid,
+                        cell(row.variant_name),
+                        cell(row.sku),
+                        cell(row.barcode),
+                        format_units(row.units),
+                        format_units(row.level_units),
+                        "false" if row.own_level else "true",
+                    ]
+                )
+            yield buffer.getvalue()
+
+    filename = f"low-stock-{view.store.uuid[:8]}.csv"
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers=csv_headers(filename))
 
 
 @router.post("/ui/variants/{product}/{variant}/low-stock")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from stockledger.domain.quantity import format_units
@@ -36,12 +38,9 @@ def short_uuid(value: str) -> str:
     return value[:8]
 
 
-def actor_label(value: str | None) -> str:
-    """A ledger actor, shortened: a user's UUID prefix, or "SYSTEM 1a2b3c4d" for the point of sale."""
-    if not value:
-        return ""
-    kind, sep, who = value.rpartition(":")
-    return f"{kind} {who[:8]}" if sep else value[:8]
+def word_breaks(value: str) -> Markup:
+    """A CamelCase name (`InventoryBalanceChanged`) that may wrap between its words on a phone."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[a-z])(?=[A-Z])", value))
 
 
 environment = Environment(
@@ -54,7 +53,8 @@ environment = Environment(
 environment.filters["units"] = format_units
 environment.filters["when"] = format_ms
 environment.filters["short"] = short_uuid
-environment.filters["actor"] = actor_label
+environment.filters["word_breaks"] = word_breaks
+environment.filters["count"] = "{:,}".format
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

@@ -190,7 +190,7 @@ async def current_user(request: Request) -> UiUser:
         raise SignInRequired
     scopes = frozenset(record.scopes.split())
     actor = Actor(record.org_uuid, record.sub, None, scopes, "USER")
-    name = f"API key {record.key_id[:8]}"
+    name = record.label or f"API key {record.key_id[:8]}"
     return UiUser(actor, csrf, session_id, name, key_permissions(scopes), key_id=record.key_id)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from stockledger.domain.accounts import Permission
+from stockledger.domain.balance_chart import CHART_RANGES, DEFAULT_RANGE, RANGE_LABELS, chart_range
 from stockledger.domain.errors import ServiceError
 from stockledger.domain.ids import canonical_uuid
 from stockledger.domain.quantity import QuantityError, format_units, parse_quantity, to_units
@@ -18,7 +19,7 @@ from stockledger.plumbing import app_state, path_uuid
 from stockledger.service import backoffice, counts, low_stock
 from stockledger.service.backoffice import ADJUSTMENT_LABELS, Adjustment
 from stockledger.web import adjust_picker, session
-from stockledger.web.chart import balance_chart
+from stockledger.web.chart import chart_data, chart_summary
 from stockledger.web.params import int_param, uuid_param
 from stockledger.web.render import page
 from stockledger.web.routing import PageRoute
@@ -58,6 +59,7 @@ async def render_variant(
 ) -> Response:
     """The variant page; `extra` carries a notice or the low-stock form's values and errors."""
     before = int_param(request, "before", 0, low=0, high=2**62)
+    shown_range = chart_range(request.query_params.get("range", ""))
     db = app_state(request).db
     view = await backoffice.variant_view(
         db,
@@ -67,10 +69,18 @@ async def render_variant(
         store_uuid=store_uuid,
         before_seq=before or None,
         page_size=HISTORY_PAGE_SIZE,
+        range_ms=CHART_RANGES[shown_range],
     )
     names = {loc.uuid: loc.name for loc in view.locations}
     title = view.names.product_name or view.product_uuid
-    chart = balance_chart(view.series, f"Balance of {title} in {view.store.name}")
+
+    def here(**changes: object) -> str:
+        """This page's address with `changes` (store, chart range and history page kept)."""
+        values: dict[str, object] = {"location": view.store.uuid, "range": shown_range, "before": before}
+        values.update(changes)
+        kept = {k: v for k, v in values.items() if v and not (k == "range" and v == DEFAULT_RANGE)}
+        return f"/ui/variants/{view.product_uuid}/{view.variant_uuid}?" + urlencode(kept)
+
     configs = await low_stock.location_configs(db, user.actor, view.store.uuid, view.product_uuid)
     config = next((c for c in configs.configs if c.variant_uuid == view.variant_uuid), None)
     context: dict[str, Any] = {
@@ -79,7 +89,11 @@ async def render_variant(
         "title": title,
         "view": view,
         "location_names": names,
-        "chart": chart,
+        "chart_data": chart_data(view.chart),
+        "chart_summary": chart_summary(view.chart, RANGE_LABELS[shown_range]) if view.chart.points else "",
+        "chart_range": shown_range,
+        "ranges": RANGE_LABELS.items(),
+        "here": here,
         "done": None,
         "low_stock": {
             "level": "" if config is None or config.level_units is None else format_units(config.level_units),
