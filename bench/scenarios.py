@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench import idle as bench_idle
 from bench import limit
 from bench import webhooks as bench_webhooks
 from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
@@ -32,6 +33,8 @@ class Scale:
     webhook_rates: tuple[int, ...] = (150, 500)  # scenario 7: PUTs (balance changes) per second, in all
     webhook_seconds: float = 20
     webhook_orgs: int = 4  # organizations (one subscription each) the rate is spread over
+    idle_seconds: float = 60  # scenario 10: how long the server is left without traffic
+    idle_settle_s: float = 5  # scenario 10: time the processes get to start before the window
 
 
 SCALES = {
@@ -51,8 +54,11 @@ SCALES = {
         (1, 2),
         (150, 500),
         10,
+        4,
+        20,
+        3,
     ),
-    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2),
+    "tiny": Scale("tiny", 1, 1, 200, (1, 16), 200, (500,), 500, (2_000,), (1,), (20,), 2, 2, 2, 2),
     # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
     "growth": Scale(
         "growth",
@@ -278,3 +284,16 @@ def scaling_out(backend: Backend, org: Org, scale: Scale) -> list[Row]:
             runs = [run_wrk(server, org, connections=c, seconds=scale.seconds) for _ in range(scale.runs)]
         rows.append(row("8 scaling out", backend, {"concurrency": c, "workers": workers}, runs))
     return rows
+
+
+def idle(backend: Backend, scale: Scale) -> list[Row]:
+    """(10) The server and one `stockledger dispatch` left without traffic: CPU of both and of the
+    database's backends, as a percentage of one core."""
+    runs = [
+        bench_idle.run(
+            backend, seconds=scale.idle_seconds, settle_s=scale.idle_settle_s, separate_dispatch=True
+        )
+        for _ in range(scale.runs)
+    ]
+    params = {"seconds": int(scale.idle_seconds), "processes": "serve + dispatch"}
+    return [row("10 idle", backend, params, runs)]

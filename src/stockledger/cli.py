@@ -336,7 +336,8 @@ def dispatch(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> N
         url = settings.effective_database_url()
         await upgrade(url)
         db = Database(url, pool_size=4)
-        dispatcher = Dispatcher(db, Deliverer(allow_private=settings.webhook_allow_private))
+        deliverer = Deliverer(allow_private=settings.webhook_allow_private)
+        dispatcher = Dispatcher(db, deliverer, standalone=True)
         task = asyncio.create_task(dispatcher.run_forever())
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
