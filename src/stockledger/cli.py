@@ -336,8 +336,7 @@ def dispatch(database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> N
         url = settings.effective_database_url()
         await upgrade(url)
         db = Database(url, pool_size=4)
-        deliverer = Deliverer(allow_private=settings.webhook_allow_private)
-        dispatcher = Dispatcher(db, deliverer, standalone=True)
+        dispatcher = Dispatcher(db, Deliverer(allow_private=settings.webhook_allow_private))
         task = asyncio.create_task(dispatcher.run_forever())
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

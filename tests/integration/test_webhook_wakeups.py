@@ -1,5 +1,6 @@
-"""An idle dispatcher does not poll: commits wake it (on PostgreSQL from any process, by LISTEN/NOTIFY
-sent after the commit), it sleeps until the next retry is due, and a slow safety poll covers the rest.
+"""An idle dispatcher does not poll: commits wake it (from any process: on PostgreSQL by LISTEN/NOTIFY
+sent after the commit, on SQLite through the change counter), it sleeps until the next retry is due,
+and a slow safety poll covers the rest.
 
 Every dispatcher here has a safety poll of 30 s: a delivery within a second or two can only come from
 a wake-up or from the retry time it computed."""
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy import event
 
 from stockledger.events.delivery import Deliverer
-from stockledger.events.dispatcher import BUSY_POLL_S, Dispatcher
+from stockledger.events.dispatcher import Dispatcher
 from stockledger.store import outbox, wakeups
 from stockledger.store.db import Database
 from stockledger.store.unit_of_work import UnitOfWork
@@ -96,10 +97,8 @@ async def test_an_idle_dispatcher_runs_no_pass_until_something_wakes_it(db: Data
 async def test_a_commit_of_another_process_reaches_a_dispatcher_within_a_second(
     api: Api, hooks: Hooks, db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    """PostgreSQL: the other process's notification wakes it. SQLite has no notifications: a
-    dispatcher in a process that writes nothing (`stockledger dispatch`) polls every 100 ms."""
-    dispatcher = _dispatcher(db, standalone=True)
-    assert dispatcher.safety_poll_s == (BUSY_POLL_S if db.is_sqlite else LONG_POLL_S)
+    """PostgreSQL: the other process's notification wakes it; SQLite: the change counter."""
+    dispatcher = _dispatcher(db)
     async with running_receiver() as receiver, _running(dispatcher):
         await hooks.subscribe(api, receiver, [EVENT])
         for _ in range(2):
@@ -137,7 +136,6 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
-@pytest.mark.postgres_only
 async def test_a_commit_through_another_database_wakes_a_listening_dispatcher(
     api: Api, hooks: Hooks, db: Database
 ) -> None:

@@ -4,10 +4,10 @@ It runs inside `stockledger serve` (started and stopped by the app lifespan) or 
 `stockledger dispatch`. Any number may run against one PostgreSQL; on SQLite writers are serialised
 by the database, so several are safe too, though one is enough. Time comes from an injected clock.
 
-An idle dispatcher does not poll: it is woken by the commits that give it work — those of its own
-process through the database's event listeners, on PostgreSQL those of every process through
-LISTEN/NOTIFY (store/wakeups.py) — and sleeps until the next retry is due. A slow safety poll finds
-what no wake-up announced.
+An idle dispatcher does not look for work: it is woken by the commits that give it work — those of
+its own process at once through the database's event listeners, those of other processes through
+LISTEN/NOTIFY on PostgreSQL and through SQLite's change counter (store/wakeups.py) — and sleeps until
+the next retry is due. A slow safety poll finds what no wake-up announced.
 """
 
 from __future__ import annotations
@@ -30,17 +30,14 @@ from stockledger.store.db import Database
 log = logging.getLogger("stockledger.dispatcher")
 
 # With nothing to wake it, a dispatcher looks for work this often. It is woken when an outbox event
-# or a redelivery commits (in its process; on PostgreSQL in any process) and after each delivered
-# group, and it sleeps no longer than until the next retry is due, so this poll only finds what no
-# wake-up announced: the events of a process that died between its commit and its notification,
-# notifications sent while its listening connection was being reopened, the SQLite writes of other
-# processes (e.g. `stockledger import`), the lease of a dispatcher that died. An idle server wakes
-# for it 0.2 times a second.
+# or a redelivery commits, in any process, and after each delivered group, and it sleeps no longer
+# than until the next retry is due, so this poll only finds what no wake-up announced: the events of
+# a process that died between its commit and its notification (PostgreSQL), notifications sent while
+# its listening connection was being reopened, the lease of a dispatcher that died.
 SAFETY_POLL_S = 5.0
-# How often a dispatcher polls while it may miss wake-ups or is busy anyway: while it is sending,
-# while its listening connection (PostgreSQL) is down, and when it runs alone on SQLite
-# (`stockledger dispatch`: nothing in its process writes events, and SQLite cannot notify other
-# processes). Event lag then stays well under a second, as it was when every dispatcher polled so.
+# How often a dispatcher looks for work while it may miss wake-ups or is busy anyway: while it is
+# sending, and while it cannot hear other processes' commits (its listening connection is down, or
+# not up yet). Event lag then stays well under a second, as when every dispatcher polled so.
 BUSY_POLL_S = 0.1
 # A pass starts at most this long after the previous one started: under load, the events committed
 # meanwhile gather into one pass (one fan-out, one claim, batches) instead of a pass per commit.
@@ -65,9 +62,8 @@ class Dispatcher:
     """Delivers the outbox. `run_once()` does one full pass (tests drive it); `start()` runs it
     in a background task that starts a pass when woken (an outbox event or redelivery commits, a
     group ends, `wake()`), when the next retry is due, and at least every `safety_poll_s` (every
-    BUSY_POLL_S while sending or while wake-ups from other processes are not heard), at most one
-    pass per MIN_PASS_GAP_S. `standalone`: the process writes no events (`stockledger dispatch`);
-    on SQLite nothing can wake it then, and it polls every BUSY_POLL_S."""
+    BUSY_POLL_S while sending or while other processes' commits are not heard), at most one pass
+    per MIN_PASS_GAP_S."""
 
     def __init__(
         self,
@@ -75,7 +71,6 @@ class Dispatcher:
         deliverer: Deliverer,
         *,
         clock: Clock | None = None,
-        standalone: bool = False,
         safety_poll_s: float = SAFETY_POLL_S,
         min_pass_gap_s: float = MIN_PASS_GAP_S,
         lease_ms: int = LEASE_MS,
@@ -85,13 +80,12 @@ class Dispatcher:
         self.db = db
         self.deliverer = deliverer
         self.clock: Clock = clock or SystemClock()
-        self.safety_poll_s = min(safety_poll_s, BUSY_POLL_S) if db.is_sqlite and standalone else safety_poll_s
+        self.safety_poll_s = safety_poll_s
         self.min_pass_gap_s = min_pass_gap_s
         self.lease_ms = lease_ms
         self._wake = asyncio.Event()
-        # Whether every commit that gives it work wakes it: on SQLite those of its own process are all
-        # it can hear; on PostgreSQL, once its listening connection is up.
-        self._hears_commits = db.is_sqlite
+        # Whether every commit that gives it work wakes it: once its listening connection is up.
+        self._hears_commits = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[int]] = set()
         # Subscriptions this dispatcher is sending to: never claimed again until their group ends,
@@ -191,7 +185,7 @@ class Dispatcher:
         """Deliver until cancelled; a failing pass is logged and retried BUSY_POLL_S later."""
         self.db.listen_for_events(self._wake.set)
         listener = self.db.listener_across_processes(self._wake.set, self._hearing)
-        listening = asyncio.create_task(listener.run(), name="stockledger-listen") if listener else None
+        listening = asyncio.create_task(listener.run(), name="stockledger-listen")
         try:
             depth_due = 0.0
             while True:
@@ -218,10 +212,9 @@ class Dispatcher:
                     await asyncio.sleep(rest)
         finally:
             self.db.unlisten_for_events(self._wake.set)
-            if listening is not None:
-                listening.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listening
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
 
     def _hearing(self, listening: bool) -> None:
         """The listening connection came up or went down: poll fast while it is down, and look for

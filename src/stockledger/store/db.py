@@ -24,7 +24,7 @@ from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
 from stockledger.store.side_reads import SideReader
 from stockledger.store.unit_of_work import Hook, UnitOfWork, WriteClaim
-from stockledger.store.wakeups import Listener, Notifier, new_sender_id, wake_up_engine
+from stockledger.store.wakeups import ChangeWatcher, Listener, Notifier, new_sender_id, wake_up_engine
 from stockledger.store.write_queue import WriteQueues
 
 T = TypeVar("T")
@@ -157,12 +157,13 @@ class Database:
 
     def listener_across_processes(
         self, on_notify: Hook, on_change: Callable[[bool], None]
-    ) -> Listener | None:
-        """On PostgreSQL, a `Listener` (run it as a task) calling `on_notify` after every commit of
-        another process that appended outbox events, `on_change(listening)` when it starts or stops
-        hearing them. None on SQLite: other processes cannot wake this one there."""
+    ) -> Listener | ChangeWatcher:
+        """What wakes a dispatcher when another process commits (run it as a task until the
+        dispatcher stops): on PostgreSQL a `Listener`, called after every commit of another process
+        that gave the dispatchers work; on SQLite a `ChangeWatcher`, after any commit of another
+        connection. `on_change(listening)` when it starts or stops hearing them (store/wakeups.py)."""
         if self.is_sqlite:
-            return None
+            return ChangeWatcher(self._wake_ups(), on_notify, on_change)
         return Listener(self._wake_ups(), self.sender_id, on_notify, on_change)
 
     def _wake_ups(self) -> AsyncEngine:

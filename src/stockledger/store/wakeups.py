@@ -1,11 +1,11 @@
-"""Wake-ups across processes on PostgreSQL: commits that give the dispatchers work are announced on a
-channel every dispatcher listens to, so an idle dispatcher need not poll.
+"""Wake-ups across processes: commits that give the webhook dispatchers work reach every dispatcher,
+so an idle dispatcher need not poll the outbox.
 
-After a transaction that appended outbox events (or queued a redelivery) commits, its process sends
-`NOTIFY stockledger_outbox` on a connection kept for it (`Notifier`, owned by the `Database`). Each
-dispatcher holds a connection that LISTENs on the channel (`Listener`) and starts a pass when a
-notification comes; the payload names the sending process, whose own dispatchers were already woken
-in-process and ignore it.
+PostgreSQL: after a transaction that appended outbox events (or queued a redelivery) commits, its
+process sends `NOTIFY stockledger_outbox` on a connection kept for it (`Notifier`, owned by the
+`Database`). Each dispatcher holds a connection that LISTENs on the channel (`Listener`) and starts a
+pass when a notification comes; the payload names the sending process, whose own dispatchers were
+already woken in-process and ignore it.
 
 Why after the commit rather than inside the transaction: when a transaction that notified commits,
 PostgreSQL takes a lock of the whole database and holds it through the commit's WAL flush, so such
@@ -17,6 +17,11 @@ those wanted while one is being sent are folded into the next, at most one every
 listener therefore never hears of a commit before its rows are visible. What no notification
 reaches — a process that died between its commit and its notification, a listener whose connection
 was down — the dispatchers' safety poll finds.
+
+SQLite has no notifications. A connection's `PRAGMA data_version` changes whenever another
+connection, of any process, has committed: each dispatcher reads it on a connection of its own every
+WATCH_INTERVAL_S (`ChangeWatcher`; ~30 µs of CPU, against ~850 µs for a look at the outbox) and
+starts a pass when it changed.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from stockledger.store import sqlite_driver
 from stockledger.store.unit_of_work import Hook
 
 log = logging.getLogger("stockledger.wakeups")
@@ -49,21 +55,28 @@ RECONNECT_MAX_S = 30.0
 LIVENESS_CHECK_S = 15.0
 LIVENESS_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 2.0  # how long closing waits for a notification still to be sent
+# SQLite: how often a dispatcher reads the change counter. Commits of other processes are found this
+# fast, as when every dispatcher polled the outbox so often.
+WATCH_INTERVAL_S = 0.1
 
 
 def wake_up_engine(url: str) -> AsyncEngine:
     """An engine whose connections are opened for one holder and closed with it: the URL's every
     option (host, TLS, ...) applies, and no pool keeps a connection this module gave up on."""
+    if url.startswith("sqlite"):
+        # autocommit: a statement outside a transaction sees every commit made before it
+        creator = sqlite_driver.async_creator(url, isolation_level=None)
+        return create_async_engine(url, poolclass=NullPool, async_creator=creator)
     return create_async_engine(url, poolclass=NullPool)
 
 
 class _Connection:
-    """One PostgreSQL connection kept for wake-ups: opened on demand, thrown away after an error."""
+    """One connection kept for wake-ups: opened on demand, thrown away after an error."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: AsyncConnection | None = None
-        self.driver: Any = None  # the asyncpg connection
+        self.driver: Any = None  # the driver's connection (asyncpg, or store/sqlite_driver.py)
 
     async def open(self) -> Any:
         if self.driver is None:
@@ -211,6 +224,54 @@ class Listener:
             if not lost.is_set():
                 async with asyncio.timeout(LIVENESS_TIMEOUT_S):
                     await driver.execute("SELECT 1")
+
+
+class ChangeWatcher:
+    """SQLite: reads `PRAGMA data_version` every WATCH_INTERVAL_S until cancelled (`run()`) and
+    calls `on_notify` when another connection committed since the last reading. `on_change` as for
+    `Listener`: true once the counter is being read, false while it cannot be."""
+
+    def __init__(self, engine: AsyncEngine, on_notify: Hook, on_change: Callable[[bool], None]) -> None:
+        self._link = _Connection(engine)
+        self._on_notify = on_notify
+        self._on_change = on_change
+        self.listening = False
+
+    async def _read(self) -> int:
+        cursor = await (await self._link.open()).execute("PRAGMA data_version")
+        try:
+            rows = await cursor.fetchall()
+        finally:
+            await cursor.close()
+        return int(rows[0][0])
+
+    async def run(self) -> None:
+        last: int | None = None
+        failing = False
+        try:
+            while True:
+                try:
+                    version = await self._read()
+                except Exception:  # a file system error: poll the outbox meanwhile, try again
+                    if not failing:
+                        log.exception("cannot watch the database for webhook wake-ups")
+                    failing = True
+                    await self._link.discard()
+                    if self.listening:
+                        self.listening = False
+                        self._on_change(False)
+                else:
+                    failing = False
+                    if not self.listening:
+                        self.listening = True
+                        self._on_change(True)  # the caller looks for work at once
+                    elif version != last:
+                        self._on_notify()
+                    last = version
+                await asyncio.sleep(WATCH_INTERVAL_S)
+        finally:  # cancelled: whoever listened is stopping, nothing to tell
+            self.listening = False
+            await self._link.discard()
 
 
 def new_sender_id() -> str:
