@@ -319,3 +319,19 @@ async def test_a_stopped_dispatcher_holds_no_listening_connection(db: Database) 
         finally:
             await admin.close()
         assert listening == 0
+
+
+async def test_while_sending_another_process_commit_adds_no_pass_of_its_own(db: Database) -> None:
+    """Under load the busy poll and the ends of groups already bring passes: a notification does
+    not add one (it would cost CPU and deliver nothing sooner)."""
+    dispatcher = _dispatcher(db)
+    dispatcher._heard()
+    assert dispatcher._wake.is_set()
+    dispatcher._wake.clear()
+    sending = asyncio.create_task(asyncio.sleep(10))
+    dispatcher._in_flight.add(sending)  # type: ignore[arg-type]
+    try:
+        dispatcher._heard()
+        assert not dispatcher._wake.is_set()
+    finally:
+        sending.cancel()

@@ -51,7 +51,7 @@ CLAIM_BATCH = 32  # subscriptions served at once (concurrently, each by one task
 # process that dies mid-group leaves only the messages whose outcome was not written yet to be sent
 # again.
 PER_SUBSCRIPTION_BATCH = 50
-DEPTH_INTERVAL_S = 1.0  # how often the outbox depth gauge is refreshed while running
+DEPTH_INTERVAL_S = 1.0  # the outbox depth gauge is refreshed after a pass, at most this often
 # A claimed delivery whose dispatcher died is retried once its lease runs out. Renewed with every
 # outcome written, it must outlast one delivery (the 10 s limit) and the writing of its outcome
 # (RECORD_ALLOWANCE_MS).
@@ -184,7 +184,7 @@ class Dispatcher:
     async def run_forever(self) -> None:
         """Deliver until cancelled; a failing pass is logged and retried BUSY_POLL_S later."""
         self.db.listen_for_events(self._wake.set)
-        listener = self.db.listener_across_processes(self._wake.set, self._hearing)
+        listener = self.db.listener_across_processes(self._heard, self._hearing)
         listening = asyncio.create_task(listener.run(), name="stockledger-listen")
         try:
             depth_due = 0.0
@@ -215,6 +215,13 @@ class Dispatcher:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
+
+    def _heard(self) -> None:
+        """Another process committed work. While sending, the dispatcher looks again within
+        BUSY_POLL_S anyway, and when a group ends: a pass per notification would only add passes
+        (and CPU) under load, not deliver sooner."""
+        if not self._in_flight:
+            self._wake.set()
 
     def _hearing(self, listening: bool) -> None:
         """The listening connection came up or went down: poll fast while it is down, and look for

@@ -9,12 +9,13 @@ already woken in-process and ignore it.
 
 Why after the commit rather than inside the transaction: when a transaction that notified commits,
 PostgreSQL takes a lock of the whole database and holds it through the commit's WAL flush, so such
-transactions commit one at a time (measured here with pgbench: ~650 instead of ~5,000 one-row commits
-per second at concurrency 16). Writes of different organizations would queue behind each other for a
-wake-up. Sent after the commit, a notification is a transaction of its own, without a flush
-(`synchronous_commit` off: a lost notification costs nothing the safety poll does not recover);
-those wanted while one is being sent are folded into the next, at most one every NOTIFY_GAP_S. A
-listener therefore never hears of a commit before its rows are visible. What no notification
+transactions commit one at a time (measured here with pgbench at concurrency 16: 1,800–2,100 instead
+of 7,900–9,700 one-row commits per second; docs/performance.md, "Idle"). Writes of different
+organizations would queue behind each other for a wake-up. Sent after the commit, a notification
+is a transaction of its own, without a flush (`synchronous_commit` off: a lost notification costs
+nothing the safety poll does not recover); those wanted while one is being sent are folded into the
+next, at most one every NOTIFY_GAP_S. A listener therefore never hears of a commit before its rows
+are visible. What no notification
 reaches — a process that died between its commit and its notification, a listener whose connection
 was down — the dispatchers' safety poll finds.
 
