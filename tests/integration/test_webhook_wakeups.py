@@ -335,3 +335,29 @@ async def test_while_sending_another_process_commit_adds_no_pass_of_its_own(db: 
         assert not dispatcher._wake.is_set()
     finally:
         sending.cancel()
+
+
+@pytest.mark.postgres_only
+async def test_a_notifying_connection_closed_while_idle_is_replaced_at_once(
+    api: Api, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="stockledger.wakeups")
+    admin = await asyncpg.connect(_asyncpg_url(db))
+    try:
+        async with _listening(db) as notifications:
+            await _append_event(db, api.org)  # the notifying connection is open from now on
+            await notifications.settled()
+            cut = await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE '%NOTIFY " + wakeups.CHANNEL + "%' AND pid <> pg_backend_pid()"
+            )
+            assert len(cut) == 1
+            notifications.heard.clear()
+            committed = time.perf_counter()
+            await _append_event(db, api.org)
+            await _until(lambda: bool(notifications.heard), timeout_s=5)
+            # not after the backoff of a database that went away (0.25 s or more)
+            assert notifications.heard[0][0] - committed < 0.2
+    finally:
+        await admin.close()
+    assert not [r for r in caplog.records if r.name == "stockledger.wakeups"]

@@ -108,7 +108,9 @@ class Notifier:
 
     def __init__(self, engine: AsyncEngine, sender: str) -> None:
         self._link = _Connection(engine)
-        self._statement = f"NOTIFY {CHANNEL}, '{sender}'"
+        # One round trip. Its commit need not wait for the disk (a notification is worth nothing
+        # after a crash); SET LOCAL, so that a pooler handing the connection on passes nothing on.
+        self._statement = f"BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY {CHANNEL}, '{sender}'; COMMIT"
         self._due = False
         self._task: asyncio.Task[None] | None = None
 
@@ -123,16 +125,15 @@ class Notifier:
         failing = False  # log each outage once, not each failed attempt
         while self._due:
             self._due = False
+            kept = self._link.driver is not None
             try:
-                if self._link.driver is None:
-                    driver = await self._link.open()
-                    # A notification is worth nothing after a crash: its commit need not wait for
-                    # the disk.
-                    await driver.execute("SET synchronous_commit TO off")
-                await self._link.driver.execute(self._statement)
+                driver = await self._link.open()
+                await driver.execute(self._statement)
             except Exception as exc:  # the database went away (restart, failover): keep trying
                 await self._link.discard()
                 self._due = True  # meanwhile the dispatchers' safety poll finds the events
+                if kept:
+                    continue  # a connection closed while idle: a new one, at once
                 if not failing:
                     log.warning(
                         "cannot notify the webhook dispatchers, trying again", extra={"error": str(exc)}
