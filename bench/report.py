@@ -49,6 +49,15 @@ METRICS = {
         ("dispatch_cpu_ms_per_message", "dispatcher process CPU ms/message", 2),
         ("errors", "errors", 0),
     ],
+    "12 idle": [
+        ("server_cpu_pct", "server % of a core", 2),
+        ("dispatch_cpu_pct", "dispatch process % of a core", 2),
+        ("database_cpu_pct", "PostgreSQL backends % of a core", 2),
+        ("total_cpu_pct", "all % of a core", 2),
+        ("server_wake_ups_per_s", "server wake-ups/s", 0),
+        ("dispatch_wake_ups_per_s", "dispatch wake-ups/s", 0),
+        ("errors", "errors", 0),
+    ],
     "8 scaling out": [
         ("throughput", "movements/s", 0),
         ("p99_ms", "p99 ms", 1),

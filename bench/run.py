@@ -33,7 +33,7 @@ from bench.report import render, write_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10,11"
+ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9,10,11,12"
 
 
 def machine() -> dict[str, Any]:
@@ -124,6 +124,7 @@ def run_backend(kind: str, scale: scenarios.Scale, only: set[str], log: Any) -> 
         if kind != "sqlite":
             step("8", scenarios.scaling_out, backend, org, scale)
         step("7", scenarios.webhooks, backend, scale)
+        step("12", scenarios.idle, backend, scale)
         for size in scale.fetch_sizes:
             if "5" in only:
                 fetched, seconds = seeded(size, balances=True)

@@ -9,6 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from bench import idle as bench_idle
 from bench import limit, product_list
 from bench import webhooks as bench_webhooks
 from bench.env import Backend, Org, Server, product_uuid, run_wrk, variant_uuid
@@ -39,6 +40,8 @@ class Scale:
     library_products: int = 10_000  # scenario 11: products in the library
     library_variants: int = 5  # scenario 11: variants of each product
     list_fetches: int = 3  # scenario 11: fetches of each list (alternating), at least
+    idle_seconds: float = 60  # scenario 12: how long the server is left without traffic
+    idle_settle_s: float = 5  # scenario 12: time the processes get to start before the window
 
 
 SCALES = {
@@ -58,6 +61,9 @@ SCALES = {
         (1, 2),
         (150, 500),
         10,
+        4,
+        20,
+        3,
     ),
     "tiny": Scale(
         "tiny",
@@ -75,6 +81,8 @@ SCALES = {
         2,
         paging_variants=2_500,
         library_products=200,
+        idle_seconds=2,
+        idle_settle_s=2,
     ),
     # How cost grows with the data (scenarios 5 and 6 only, on demand: `python -m bench --growth`)
     "growth": Scale(
@@ -385,3 +393,16 @@ def v3_paging(backend: Backend, org: Org, scale: Scale) -> list[Row]:
 def product_library_list(backend: Backend, org: Org, scale: Scale) -> list[Row]:
     """(11) The whole library as integrations list it (v2 and v1, alternating), and one product."""
     return product_list.run(backend, org, max(scale.list_fetches, scale.runs), scale.library_products)
+
+
+def idle(backend: Backend, scale: Scale) -> list[Row]:
+    """(12) The server and one `stockledger dispatch` left without traffic: CPU of both and of the
+    database's backends, as a percentage of one core."""
+    runs = [
+        bench_idle.run(
+            backend, seconds=scale.idle_seconds, settle_s=scale.idle_settle_s, separate_dispatch=True
+        )
+        for _ in range(scale.runs)
+    ]
+    params = {"seconds": int(scale.idle_seconds), "processes": "serve + dispatch"}
+    return [row("12 idle", backend, params, runs)]

@@ -46,6 +46,7 @@ def test_every_scenario_reports_a_result_without_errors(tiny_results: dict) -> N
         "9 v3 movements",
         "10 v3 paging",
         "11 product list",
+        "12 idle",
     ]:
         row = _row(tiny_results, scenario)
         assert row["runs"], scenario
@@ -99,6 +100,14 @@ def test_webhook_scenario_delivers_every_committed_change_once_in_order(tiny_res
         assert run["lag_p99_ms"] >= run["lag_p50_ms"]
 
 
+def test_idle_scenario_measures_the_cpu_of_the_server_and_its_dispatch_process(tiny_results: dict) -> None:
+    row = _row(tiny_results, "12 idle")
+    for run in row["runs"]:
+        assert run["server_cpu_pct"] >= 0 and run["dispatch_cpu_pct"] >= 0
+        assert run["total_cpu_pct"] >= run["server_cpu_pct"]
+        assert run["server_wake_ups_per_s"] > 0
+
+
 def test_report_renders_the_headline_ratio(tiny_results: dict) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.report import render
@@ -144,7 +153,7 @@ def test_growth_runs_fetch_and_sync_at_growing_sizes_only() -> None:
     assert scale.sync_ledgers == (100_000, 1_000_000, 10_000_000)
     assert scale.runs >= 3
     full, everything = selection(parser().parse_args([]))
-    assert full.name == "full" and everything == {str(n) for n in range(1, 12)}
+    assert full.name == "full" and everything == {str(n) for n in range(1, 13)}
     with pytest.raises(ValueError):
         selection(parser().parse_args(["--growth", "--tiny"]))
 

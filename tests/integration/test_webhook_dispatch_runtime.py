@@ -129,7 +129,7 @@ async def test_a_running_dispatcher_is_woken_when_an_outbox_event_of_its_process
     api: Api, hooks: Hooks
 ) -> None:
     hooks.catch_up_with_wall_clock()
-    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)  # its poll alone would never come
+    dispatcher = hooks.new_dispatcher(safety_poll_s=3600)  # its poll alone would never come
     async with running_receiver() as receiver:
         await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
         dispatcher.start()
@@ -144,7 +144,7 @@ async def test_a_running_dispatcher_is_woken_when_an_outbox_event_of_its_process
 
 
 async def test_a_stopped_dispatcher_is_no_longer_woken_by_commits(api: Api, hooks: Hooks) -> None:
-    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)
+    dispatcher = hooks.new_dispatcher(safety_poll_s=3600)
     dispatcher.start()
     await asyncio.sleep(0.1)
     await dispatcher.stop()
@@ -153,7 +153,7 @@ async def test_a_stopped_dispatcher_is_no_longer_woken_by_commits(api: Api, hook
 
 
 async def test_a_dispatcher_stopped_just_as_it_is_woken_stops(hooks: Hooks) -> None:
-    dispatcher = hooks.new_dispatcher(poll_interval_s=3600)
+    dispatcher = hooks.new_dispatcher(safety_poll_s=3600)
     dispatcher.start()
     running = dispatcher._task
     assert running is not None

@@ -104,13 +104,13 @@ async def test_an_event_committed_while_no_dispatcher_runs_is_delivered_after_re
 ) -> None:
     async with running_receiver() as receiver:
         await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
-        first = hooks.new_dispatcher(poll_interval_s=0.02)
+        first = hooks.new_dispatcher(safety_poll_s=0.02)
         first.start()
         await first.stop()  # the dispatcher is gone
         await api.track(new_uuid())  # committed with nobody to deliver it
         await asyncio.sleep(0.05)
         assert receiver.events() == []
-        restarted = hooks.new_dispatcher(poll_interval_s=0.02)
+        restarted = hooks.new_dispatcher(safety_poll_s=0.02)
         restarted.start()
         try:
             (delivery,) = await receiver.wait_for(1)
@@ -125,7 +125,7 @@ async def test_a_dispatcher_killed_mid_delivery_loses_nothing(api: Api, hooks: H
         sub = await hooks.subscribe(api, receiver, ["InventoryTrackingStarted"])
         hang.set()  # the first delivery is received but never answered
         await api.track(new_uuid())
-        doomed = hooks.new_dispatcher(poll_interval_s=0.02)
+        doomed = hooks.new_dispatcher(safety_poll_s=0.02)
         doomed.start()
         await receiver.wait_for(1)
         await doomed.stop(grace_s=0)  # killed before the delivery completed

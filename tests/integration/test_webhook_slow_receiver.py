@@ -71,7 +71,7 @@ async def subscribe_and_track(
 
 def eager(hooks: Hooks) -> Dispatcher:
     """A dispatcher that looks for work every few milliseconds, while its deliveries are in flight."""
-    return hooks.new_dispatcher(poll_interval_s=0.005, min_pass_gap_s=0.0)
+    return hooks.new_dispatcher(safety_poll_s=0.005, min_pass_gap_s=0.0)
 
 
 async def two_dispatchers_deliver(

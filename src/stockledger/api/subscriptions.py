@@ -208,10 +208,8 @@ async def redeliver(
 ) -> Response:
     """Extension: deliver a logged message again (identical body and signature)."""
     message_uuid = canonical_uuid(messageUuid) or messageUuid
+    # The commit wakes the dispatchers, of this process and (PostgreSQL) of the others.
     await service.redeliver(
         app_state(request).db, actor, _sub_uuid(uuid), message_uuid, claim=idempotency.claim_of(request)
     )
-    dispatcher = runtime_of(request).dispatcher
-    if dispatcher is not None:
-        dispatcher.wake()
     return Response(status_code=202)

@@ -3,6 +3,11 @@
 It runs inside `stockledger serve` (started and stopped by the app lifespan) or alone as
 `stockledger dispatch`. Any number may run against one PostgreSQL; on SQLite writers are serialised
 by the database, so several are safe too, though one is enough. Time comes from an injected clock.
+
+An idle dispatcher does not look for work: it is woken by the commits that give it work — those of
+its own process at once through the database's event listeners, those of other processes through
+LISTEN/NOTIFY on PostgreSQL and through SQLite's change counter (store/wakeups.py) — and sleeps until
+the next retry is due. A slow safety poll finds what no wake-up announced.
 """
 
 from __future__ import annotations
@@ -24,9 +29,16 @@ from stockledger.store.db import Database
 
 log = logging.getLogger("stockledger.dispatcher")
 
-# Dispatchers of this process are woken when an outbox event commits (`Database.listen_for_events`)
-# and after each delivered batch; the poll finds what other processes committed.
-POLL_INTERVAL_S = 0.1
+# With nothing to wake it, a dispatcher looks for work this often. It is woken when an outbox event
+# or a redelivery commits, in any process, and after each delivered group, and it sleeps no longer
+# than until the next retry is due, so this poll only finds what no wake-up announced: the events of
+# a process that died between its commit and its notification (PostgreSQL), notifications sent while
+# its listening connection was being reopened, the lease of a dispatcher that died.
+SAFETY_POLL_S = 5.0
+# How often a dispatcher looks for work while it may miss wake-ups or is busy anyway: while it is
+# sending, and while it cannot hear other processes' commits (its listening connection is down, or
+# not up yet). Event lag then stays well under a second, as when every dispatcher polled so.
+BUSY_POLL_S = 0.1
 # A pass starts at most this long after the previous one started: under load, the events committed
 # meanwhile gather into one pass (one fan-out, one claim, batches) instead of a pass per commit.
 MIN_PASS_GAP_S = 0.02
@@ -39,7 +51,7 @@ CLAIM_BATCH = 32  # subscriptions served at once (concurrently, each by one task
 # process that dies mid-group leaves only the messages whose outcome was not written yet to be sent
 # again.
 PER_SUBSCRIPTION_BATCH = 50
-DEPTH_INTERVAL_S = 1.0  # how often the outbox depth gauge is refreshed while running
+DEPTH_INTERVAL_S = 1.0  # the outbox depth gauge is refreshed after a pass, at most this often
 # A claimed delivery whose dispatcher died is retried once its lease runs out. Renewed with every
 # outcome written, it must outlast one delivery (the 10 s limit) and the writing of its outcome
 # (RECORD_ALLOWANCE_MS).
@@ -48,8 +60,10 @@ LEASE_MS = int(DELIVERY_TIMEOUT_S * 1000) + 20_000
 
 class Dispatcher:
     """Delivers the outbox. `run_once()` does one full pass (tests drive it); `start()` runs it
-    in a background task that wakes every POLL_INTERVAL_S, when an outbox event of this process
-    commits, or when `wake()` is called (at most one pass per MIN_PASS_GAP_S)."""
+    in a background task that starts a pass when woken (an outbox event or redelivery commits, a
+    group ends, `wake()`), when the next retry is due, and at least every `safety_poll_s` (every
+    BUSY_POLL_S while sending or while other processes' commits are not heard), at most one pass
+    per MIN_PASS_GAP_S."""
 
     def __init__(
         self,
@@ -57,7 +71,7 @@ class Dispatcher:
         deliverer: Deliverer,
         *,
         clock: Clock | None = None,
-        poll_interval_s: float = POLL_INTERVAL_S,
+        safety_poll_s: float = SAFETY_POLL_S,
         min_pass_gap_s: float = MIN_PASS_GAP_S,
         lease_ms: int = LEASE_MS,
     ) -> None:
@@ -66,10 +80,12 @@ class Dispatcher:
         self.db = db
         self.deliverer = deliverer
         self.clock: Clock = clock or SystemClock()
-        self.poll_interval_s = poll_interval_s
+        self.safety_poll_s = safety_poll_s
         self.min_pass_gap_s = min_pass_gap_s
         self.lease_ms = lease_ms
         self._wake = asyncio.Event()
+        # Whether every commit that gives it work wakes it: once its listening connection is up.
+        self._hears_commits = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[int]] = set()
         # Subscriptions this dispatcher is sending to: never claimed again until their group ends,
@@ -83,7 +99,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Fan out pending events, then claim and deliver what is due; returns deliveries attempted.
         Waits for the deliveries it started."""
-        tasks = await self._dispatch_due()
+        tasks, _next_retry_ms = await self._dispatch_due()
         attempted = sum(await asyncio.gather(*tasks)) if tasks else 0
         await self._update_depth()
         return attempted
@@ -98,7 +114,9 @@ class Dispatcher:
             total += done
         return total
 
-    async def _dispatch_due(self) -> list[asyncio.Task[int]]:
+    async def _dispatch_due(self) -> tuple[list[asyncio.Task[int]], int | None]:
+        """Start delivering what is due; returns the deliveries started and when the next retry
+        comes due (None: none is scheduled)."""
         now_ms = self.clock.now_ms()
 
         async def probe(conn: AsyncConnection) -> deliveries.Work:
@@ -106,7 +124,7 @@ class Dispatcher:
 
         work = await self.db.read(probe)
         if not work.deliver:
-            return []
+            return [], work.next_retry_ms
 
         async def fan_out(conn: AsyncConnection) -> int:
             return await deliveries.fan_out(conn, now_ms, FAN_OUT_BATCH)
@@ -140,7 +158,7 @@ class Dispatcher:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             tasks.append(task)
-        return tasks
+        return tasks, work.next_retry_ms
 
     @staticmethod
     async def _release(conn: AsyncConnection, *, groups: list[deliveries.Group]) -> None:
@@ -164,15 +182,18 @@ class Dispatcher:
         metrics.OUTBOX_DEPTH.set(await self.db.read(deliveries.depth))
 
     async def run_forever(self) -> None:
-        """Poll and deliver until cancelled; a failing pass is logged and retried on the next one."""
+        """Deliver until cancelled; a failing pass is logged and retried BUSY_POLL_S later."""
         self.db.listen_for_events(self._wake.set)
+        listener = self.db.listener_across_processes(self._heard, self._hearing)
+        listening = asyncio.create_task(listener.run(), name="stockledger-listen")
         try:
             depth_due = 0.0
             while True:
                 self._wake.clear()
                 started = time.monotonic()
                 try:
-                    await self._dispatch_due()
+                    _tasks, next_retry_ms = await self._dispatch_due()
+                    wait_s = self._wait_s(next_retry_ms)
                     if time.monotonic() >= depth_due:
                         await self._update_depth()
                         depth_due = time.monotonic() + DEPTH_INTERVAL_S
@@ -180,16 +201,43 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("dispatcher pass failed")
+                    wait_s = min(BUSY_POLL_S, self.safety_poll_s)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when the
                 # task is cancelled just as the wake-up comes, and the dispatcher would never stop.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_interval_s):
+                    async with asyncio.timeout(wait_s):
                         await self._wake.wait()
                 rest = started + self.min_pass_gap_s - time.monotonic()
                 if rest > 0:
                     await asyncio.sleep(rest)
         finally:
             self.db.unlisten_for_events(self._wake.set)
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    def _heard(self) -> None:
+        """Another process committed work. While sending, the dispatcher looks again within
+        BUSY_POLL_S anyway, and when a group ends: a pass per notification would only add passes
+        (and CPU) under load, not deliver sooner."""
+        if not self._in_flight:
+            self._wake.set()
+
+    def _hearing(self, listening: bool) -> None:
+        """The listening connection came up or went down: poll fast while it is down, and look for
+        work at once either way (what was committed while it was down has not been announced)."""
+        self._hears_commits = listening
+        self._wake.set()
+
+    def _wait_s(self, next_retry_ms: int | None) -> float:
+        """How long to wait for a wake-up before the next pass."""
+        if self._in_flight or not self._hears_commits:
+            return min(BUSY_POLL_S, self.safety_poll_s)
+        if next_retry_ms is None:
+            return self.safety_poll_s
+        # 1 ms more: a pass started a hair early would find the retry not quite due.
+        until_retry_s = (next_retry_ms - self.clock.now_ms() + 1) / 1000
+        return max(0.0, min(self.safety_poll_s, until_retry_s))
 
     def start(self) -> None:
         if self._task is None:

@@ -21,7 +21,7 @@ from stockledger.store.db import Database
 # the delivery log this service returns, named here so that api/ and web/ need not import store/
 from stockledger.store.deliveries import LogEntry as LogEntry
 from stockledger.store.sql import now_ms
-from stockledger.store.unit_of_work import WriteClaim
+from stockledger.store.unit_of_work import UnitOfWork, WriteClaim
 
 MAX_LOG_LIMIT = 1000
 
@@ -167,14 +167,14 @@ async def redeliver(
 ) -> None:
     """Send a logged message again (identical body and signature), on a fresh retry schedule."""
 
-    async def work(conn: AsyncConnection) -> str | None:
-        if await subscriptions.get(conn, actor.org, sub_uuid) is None:
+    async def work(uow: UnitOfWork) -> str | None:
+        if await subscriptions.get(uow.conn, actor.org, sub_uuid) is None:
             return "subscription"
-        if not await deliveries.redeliver(conn, actor.org, sub_uuid, message_uuid, now_ms()):
+        if not await deliveries.redeliver(uow, actor.org, sub_uuid, message_uuid, now_ms()):
             return "message"
         return None
 
-    missing = await db.write(work, claim=claim)
+    missing = await db.unit_of_work(work, claim=claim)
     if missing == "subscription":
         raise not_found(sub_uuid)
     if missing == "message":

@@ -24,6 +24,7 @@ from stockledger.private_files import private_sqlite_file
 from stockledger.store import sqlite_driver
 from stockledger.store.side_reads import SideReader
 from stockledger.store.unit_of_work import Hook, UnitOfWork, WriteClaim
+from stockledger.store.wakeups import ChangeWatcher, Listener, Notifier, new_sender_id, wake_up_engine
 from stockledger.store.write_queue import WriteQueues
 
 T = TypeVar("T")
@@ -73,7 +74,8 @@ def is_transient(exc: BaseException) -> bool:
 class Database:
     """Owns the engines. `unit_of_work(fn)`, `write(fn)` and `read(fn)` run `fn` in one transaction
     and return its value. Also owns what this process keeps per database: the organizations known to
-    exist, the write queues, and who to wake when outbox events commit."""
+    exist, the write queues, and who to wake when outbox events commit (in this process, and on
+    PostgreSQL in every process: store/wakeups.py)."""
 
     def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
@@ -84,6 +86,11 @@ class Database:
         # Called after every commit that appended outbox events (the dispatchers of this process
         # subscribe while they run, see `listen_for_events`).
         self._event_listeners: set[Hook] = set()
+        # PostgreSQL: the notifications that wake the dispatchers of other processes, sent after such
+        # commits, and what tells this process's own apart (store/wakeups.py).
+        self.sender_id = new_sender_id()
+        self._wake_up_engine: AsyncEngine | None = None
+        self._notifier: Notifier | None = None
         if self.is_sqlite:
             prepare_sqlite_file(url)
             self.write_engine = self._sqlite_engine(url, immediate=True, pool_size=1)
@@ -148,6 +155,30 @@ class Database:
     def unlisten_for_events(self, listener: Hook) -> None:
         self._event_listeners.discard(listener)
 
+    def listener_across_processes(
+        self, on_notify: Hook, on_change: Callable[[bool], None]
+    ) -> Listener | ChangeWatcher:
+        """What wakes a dispatcher when another process commits (run it as a task until the
+        dispatcher stops): on PostgreSQL a `Listener`, called after every commit of another process
+        that gave the dispatchers work; on SQLite a `ChangeWatcher`, after any commit of another
+        connection. `on_change(listening)` when it starts or stops hearing them (store/wakeups.py)."""
+        if self.is_sqlite:
+            return ChangeWatcher(self._wake_ups(), on_notify, on_change)
+        return Listener(self._wake_ups(), self.sender_id, on_notify, on_change)
+
+    def _wake_ups(self) -> AsyncEngine:
+        if self._wake_up_engine is None:
+            self._wake_up_engine = wake_up_engine(self.url)
+        return self._wake_up_engine
+
+    def _events_committed(self) -> None:
+        for listener in tuple(self._event_listeners):
+            listener()
+        if not self.is_sqlite:
+            if self._notifier is None:
+                self._notifier = Notifier(self._wake_ups(), self.sender_id)
+            self._notifier.poke()
+
     async def unit_of_work(self, work: UnitWork[T], *, claim: WriteClaim | None = None) -> T:
         """Run `work(uow)` in one write transaction, retrying transient conflicts from the start with a
         new unit of work. `claim`: the request's Idempotency-Key, claimed first in the same transaction."""
@@ -172,9 +203,8 @@ class Database:
                     result = await work(uow)
                 for hook in uow.hooks:
                     hook()
-                if uow.wrote_events:
-                    for listener in tuple(self._event_listeners):
-                        listener()
+                if uow.wakes_dispatchers:
+                    self._events_committed()
                 return result
             except (DBAPIError, OperationalError) as exc:
                 if not is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
@@ -184,6 +214,12 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
+        if self._notifier is not None:
+            await self._notifier.close()
+            self._notifier = None
+        if self._wake_up_engine is not None:
+            await self._wake_up_engine.dispose()
+            self._wake_up_engine = None
         if self._side_reader is not None:
             await self._side_reader.close()
             self._side_reader = None

@@ -18,6 +18,7 @@ from stockledger.domain.subscriptions import matches
 from stockledger.store import subscriptions as subscription_store
 from stockledger.store.sql import upsert
 from stockledger.store.tables import deliveries, outbox, subscriptions
+from stockledger.store.unit_of_work import UnitOfWork
 
 PENDING, DELIVERED, FAILED, CANCELLED = "PENDING", "DELIVERED", "FAILED", "CANCELLED"
 # One dispatcher fans out at a time, so per-subscription order follows the outbox order.
@@ -68,22 +69,35 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class Work:
-    """What a dispatcher pass has to do."""
+    """What a dispatcher pass has to do, and when the next retry comes due."""
 
     fan_out: bool
     deliver: bool
+    next_retry_ms: int | None  # the earliest next attempt after now (a failed delivery's retry)
 
 
 async def has_work(conn: AsyncConnection, now_ms: int) -> Work:
-    """One cheap read: is there an event to fan out, a delivery due?"""
+    """One cheap read: is there an event to fan out, a delivery due, and when is the next retry due
+    (the first entry after now in `ix_deliveries_due`)?"""
     undispatched = select(outbox.c.id).where(outbox.c.dispatched.is_(False))
     due = select(deliveries.c.id).where(
         deliveries.c.state == PENDING,
         deliveries.c.next_attempt_ms <= now_ms,
         or_(deliveries.c.lease_until_ms.is_(None), deliveries.c.lease_until_ms <= now_ms),
     )
-    found = (await conn.execute(select(exists(undispatched), exists(due)))).one()
-    return Work(fan_out=bool(found[0]), deliver=bool(found[0] or found[1]))
+    next_retry = (
+        select(deliveries.c.next_attempt_ms)
+        .where(deliveries.c.state == PENDING, deliveries.c.next_attempt_ms > now_ms)
+        .order_by(deliveries.c.next_attempt_ms)
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = (await conn.execute(select(exists(undispatched), exists(due), next_retry))).one()
+    return Work(
+        fan_out=bool(found[0]),
+        deliver=bool(found[0] or found[1]),
+        next_retry_ms=None if found[2] is None else int(found[2]),
+    )
 
 
 async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> int:
@@ -311,9 +325,10 @@ async def log_for(conn: AsyncConnection, org: str, sub_uuid: str, limit: int) ->
     ]
 
 
-async def redeliver(conn: AsyncConnection, org: str, sub_uuid: str, message_uuid: str, now_ms: int) -> bool:
-    """Queue the message for this subscription again, with a fresh retry schedule."""
-    result = await conn.execute(
+async def redeliver(uow: UnitOfWork, org: str, sub_uuid: str, message_uuid: str, now_ms: int) -> bool:
+    """Queue the message for this subscription again, with a fresh retry schedule (the dispatchers are
+    woken once the transaction commits)."""
+    result = await uow.conn.execute(
         update(deliveries)
         .where(
             deliveries.c.org_uuid == org,
@@ -322,6 +337,8 @@ async def redeliver(conn: AsyncConnection, org: str, sub_uuid: str, message_uuid
         )
         .values(state=PENDING, failures=0, next_attempt_ms=now_ms)
     )
+    if result.rowcount:
+        uow.delivery_queued()
     return bool(result.rowcount)
 
 

@@ -3,8 +3,9 @@
 `Database.unit_of_work(work, claim=...)` makes one per attempt and hands it to `work`: the use case
 runs its statements on `uow.conn`, registers effects outside the database with `uow.after_commit`
 (they run once it committed, never for an attempt that rolled back), and the store's outbox writers
-call `uow.events_appended()` so that the database's `events_committed` listeners (the dispatchers
-of this process) are woken after the commit. Nothing is registered anywhere else: whatever a
+call `uow.events_appended()` (a redelivery `uow.delivery_queued()`) so that the dispatchers are woken
+after the commit: this process's through the database's event listeners, those of other processes
+on PostgreSQL through a notification (store/wakeups.py). Nothing is registered anywhere else: whatever a
 transaction owes travels with its unit of work and is dropped with it.
 """
 
@@ -36,19 +37,24 @@ class WriteClaim(Protocol):
 
 
 class UnitOfWork:
-    """One attempt of one transaction: its connection, its after-commit hooks, whether it wrote events."""
+    """One attempt of one transaction: its connection, its after-commit hooks, whether it gave the
+    webhook dispatchers work."""
 
-    __slots__ = ("conn", "hooks", "wrote_events")
+    __slots__ = ("conn", "hooks", "wakes_dispatchers")
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.hooks: list[Hook] = []
-        self.wrote_events = False
+        self.wakes_dispatchers = False
 
     def after_commit(self, hook: Hook) -> None:
         """Run `hook` once this transaction has committed (never if it rolls back or is retried)."""
         self.hooks.append(hook)
 
     def events_appended(self) -> None:
-        """Outbox rows were written: wake the database's event listeners once this commits."""
-        self.wrote_events = True
+        """Outbox rows were written: wake the dispatchers once this commits."""
+        self.wakes_dispatchers = True
+
+    def delivery_queued(self) -> None:
+        """A delivery was queued again (redelivery): wake the dispatchers once this commits."""
+        self.wakes_dispatchers = True
