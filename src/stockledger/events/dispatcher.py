@@ -100,20 +100,23 @@ class Dispatcher:
 
     async def _dispatch_due(self) -> list[asyncio.Task[int]]:
         now_ms = self.clock.now_ms()
-
-        async def probe(conn: AsyncConnection) -> deliveries.Work:
-            return await deliveries.has_work(conn, now_ms)
-
-        work = await self.db.read(probe)
-        if not work.deliver:
+        work = await deliveries.has_work(self.db.side_reader(), now_ms)
+        if not (work.fan_out or work.due):
             return []
 
-        async def fan_out(conn: AsyncConnection) -> int:
+        async def fan_out(conn: AsyncConnection) -> deliveries.FanOut:
             return await deliveries.fan_out(conn, now_ms, FAN_OUT_BATCH)
 
-        if work.fan_out:
-            while await self.db.write(fan_out) == FAN_OUT_BATCH:
-                pass
+        created = 0
+        while work.fan_out:
+            done = await self.db.write(fan_out)
+            created += done.deliveries
+            if done.events < FAN_OUT_BATCH:
+                break
+        if not (work.due or created):
+            # Nothing to claim: the events went to no subscription (a delivery that falls due, or one
+            # another process creates, meanwhile is claimed by the next pass, at most a poll away).
+            return []
 
         async def claim(conn: AsyncConnection) -> list[deliveries.Group]:
             return await deliveries.claim_due(

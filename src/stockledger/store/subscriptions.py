@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,10 +83,14 @@ async def list_for_org(conn: AsyncConnection, org: str) -> list[Subscription]:
     return [_of(row) for row in rows.mappings()]
 
 
+_OF_ORGS = select(subscriptions).where(subscriptions.c.org_uuid.in_(bindparam("orgs", expanding=True)))
+
+
 async def list_for_orgs(conn: AsyncConnection, orgs: set[str]) -> list[Subscription]:
+    """Every subscription of these organizations (each webhook fan-out reads them: built once)."""
     if not orgs:
         return []
-    rows = await conn.execute(select(subscriptions).where(subscriptions.c.org_uuid.in_(sorted(orgs))))
+    rows = await conn.execute(_OF_ORGS, {"orgs": sorted(orgs)})
     return [_of(row) for row in rows.mappings()]
 
 
