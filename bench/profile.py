@@ -32,6 +32,8 @@ EVENT_LOOP = "[event loop: uvloop, C]"
 # Where an idle event loop waits for its sockets: py-spy counts a runnable thread as active, and on
 # a busy machine the loop is often runnable while still in this call, so these samples are dropped.
 IDLE = ("epoll_pwait (", "epoll_wait (")
+# A SQLite connection's thread waiting for its next statement (in SimpleQueue.get, native code).
+SQLITE_WAITING = "_work (store/sqlite_driver.py)"
 
 
 def frame_name(frame: str) -> str:
@@ -60,7 +62,8 @@ def tops(collapsed: str, n: int = 20) -> tuple[int, list[tuple[str, int]], list[
             continue
         count = int(count_text)
         frames = [frame_name(f) for f in stack.split(";")]
-        if frames[-1].startswith(IDLE):
+        python = [f for f in frames if is_python(f)]
+        if frames[-1].startswith(IDLE) or (python and python[-1] == SQLITE_WAITING):
             continue
         # What runs the event loop (typer, uvicorn, asyncio.run) is in every stack: start below it.
         if LOOP in frames:
