@@ -10,11 +10,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, or_, select, text, tuple_, update
+from sqlalchemy import exists, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.event_payloads import Message
 from stockledger.domain.subscriptions import matches
+from stockledger.store import driver_sql
 from stockledger.store import subscriptions as subscription_store
 from stockledger.store.side_reads import SideReader
 from stockledger.store.sql import upsert
@@ -105,20 +106,19 @@ class FanOut:
 
 _PG_FAN_OUT_LOCK = text(f"SELECT pg_try_advisory_xact_lock({_PG_FAN_OUT_LOCK_ID})")
 # The oldest undispatched events, marked dispatched and returned in one statement (their rows locked
-# until commit; on PostgreSQL rows another transaction holds are skipped).
-_DISPATCH = (
-    update(outbox)
-    .where(
-        outbox.c.id.in_(
-            select(outbox.c.id)
-            .where(outbox.c.dispatched.is_(False))
-            .order_by(outbox.c.id)
-            .limit(bindparam("limit"))
-            .with_for_update(skip_locked=True)
-        )
-    )
-    .values(dispatched=True)
-    .returning(outbox.c.id, outbox.c.org_uuid, outbox.c.event_name, outbox.c.message_uuid)
+# until commit; on PostgreSQL rows another transaction holds are skipped). Driver-level
+# (store/driver_sql.py), like the subscriptions read after it: a fan-out runs after most commits.
+_DISPATCH = driver_sql.Sql(
+    postgresql="""
+    UPDATE outbox SET dispatched = true
+    WHERE id IN (SELECT id FROM outbox WHERE dispatched = false ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, org_uuid, event_name, message_uuid
+    """,
+    sqlite="""
+    UPDATE outbox SET dispatched = 1
+    WHERE id IN (SELECT id FROM outbox WHERE dispatched = 0 ORDER BY id LIMIT ?)
+    RETURNING id, org_uuid, event_name, message_uuid
+    """,
 )
 
 
@@ -129,26 +129,29 @@ async def fan_out(conn: AsyncConnection, now_ms: int, limit: int) -> FanOut:
         locked = await conn.scalar(_PG_FAN_OUT_LOCK)
         if not locked:
             return FanOut(0, 0)
-    events = sorted((await conn.execute(_DISPATCH, {"limit": limit})).all())  # RETURNING has no order
+    # RETURNING has no order: outbox order, by id
+    events = sorted(
+        (tuple(row) for row in await driver_sql.fetch(conn, _DISPATCH, [limit])), key=lambda e: e[0]
+    )
     if not events:
         return FanOut(0, 0)
-    subs = await subscription_store.list_for_orgs(conn, {e.org_uuid for e in events})
+    subs = await subscription_store.list_for_orgs(conn, {org for _id, org, _name, _uuid in events})
     rows = [
         {
-            "org_uuid": e.org_uuid,
+            "org_uuid": org,
             "subscription_uuid": s.uuid,
-            "outbox_id": e.id,
-            "message_uuid": e.message_uuid,
-            "event_name": e.event_name,
+            "outbox_id": outbox_id,
+            "message_uuid": message_uuid,
+            "event_name": event_name,
             "state": PENDING,
             "attempts": 0,
             "failures": 0,
             "next_attempt_ms": now_ms,
             "created_ms": now_ms,
         }
-        for e in events
+        for outbox_id, org, event_name, message_uuid in events
         for s in subs
-        if s.org_uuid == e.org_uuid and matches(s.event_names, e.event_name)
+        if s.org_uuid == org and matches(s.event_names, event_name)
     ]
     if rows:
         await conn.execute(
