@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.env import Backend, Server, run_wrk
@@ -27,40 +28,38 @@ from bench.env import Backend, Server, run_wrk
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
+OWN = "stockledger"  # the package whose functions the cumulative table lists
 LOOP = "Runner.run (asyncio/runners.py)"
 EVENT_LOOP = "[event loop: uvloop, C]"
 # Where an idle event loop waits for its sockets: py-spy counts a runnable thread as active, and on
 # a busy machine the loop is often runnable while still in this call, so these samples are dropped.
 IDLE = ("epoll_pwait (", "epoll_wait (")
 # A SQLite connection's thread waiting for its next statement (in SimpleQueue.get, native code).
-SQLITE_WAITING = "_work (store/sqlite_driver.py)"
+SQLITE_WAITING = "_work (stockledger/store/sqlite_driver.py)"
 
 
 def frame_name(frame: str) -> str:
-    """`handle (site-packages/starlette/routing.py:42)` → `handle (starlette/routing.py)`."""
+    """`handle (site-packages/starlette/routing.py:42)` → `handle (starlette/routing.py)`; the
+    service's own files keep their path in the package (`_run (stockledger/store/db.py)`)."""
     match = FRAME.match(frame.strip())
     if match is None:
         return frame.strip()
     parts = Path(match["file"]).parts
-    return f"{match['func']} ({'/'.join(parts[-2:])})"
+    keep = len(parts) - parts.index(OWN) if OWN in parts else 2
+    return f"{match['func']} ({'/'.join(parts[-keep:])})"
 
 
 def is_python(name: str) -> bool:
     return name.endswith((".py)", ">)")) or "(<frozen " in name
 
 
-def tops(collapsed: str, n: int = 20) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
-    """Busy samples, the top `n` functions by own samples (Python or C) and by cumulative samples
-    (Python functions, each counted once per stack however often it recurses), from py-spy's
-    collapsed (raw) format recorded with --native."""
-    own: Counter[str] = Counter()
-    cumulative: Counter[str] = Counter()
-    total = 0
+def busy_samples(collapsed: str) -> Iterator[tuple[list[str], int]]:
+    """(frames below the event loop's runner, count) of every busy stack of py-spy's collapsed (raw)
+    format recorded with --native."""
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        count = int(count_text)
         frames = [frame_name(f) for f in stack.split(";")]
         python = [f for f in frames if is_python(f)]
         if frames[-1].startswith(IDLE) or (python and python[-1] == SQLITE_WAITING):
@@ -68,18 +67,62 @@ def tops(collapsed: str, n: int = 20) -> tuple[int, list[tuple[str, int]], list[
         # What runs the event loop (typer, uvicorn, asyncio.run) is in every stack: start below it.
         if LOOP in frames:
             frames = frames[frames.index(LOOP) + 1 :]
-        python = [f for f in frames if is_python(f)] or [EVENT_LOOP]
+        yield frames or [EVENT_LOOP], int(count_text)
+
+
+def tops(collapsed: str, n: int = 20) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """Busy samples, the top `n` functions by own samples (Python or C) and the service's own top `n`
+    by cumulative samples (each counted once per stack however often it recurses; the libraries'
+    are mostly the ASGI middleware chain every request passes through)."""
+    own: Counter[str] = Counter()
+    cumulative: Counter[str] = Counter()
+    total = 0
+    for frames, count in busy_samples(collapsed):
         total += count
-        own[frames[-1] if frames else EVENT_LOOP] += count
-        for name in set(python):
+        own[frames[-1]] += count
+        for name in {f for f in frames if f"({OWN}/" in f}:
             cumulative[name] += count
     return total, own.most_common(n), cumulative.most_common(n)
 
 
-def render(title: str, total: int, own: list[tuple[str, int]], cumulative: list[tuple[str, int]]) -> str:
-    lines = [f"{title}: {total} samples", "", "own %   function"]
+# What a sample was doing, by the first of these frames found in its stack (most specific first).
+ACTIVITIES = (
+    ("webhook dispatcher passes", ("Dispatcher.run_forever (",)),
+    ("the write transaction (PUT/v3 runner)", ("_PutRunner.__call__ (",)),
+    ("access log line", ("Logger.info (logging/__init__.py)",)),
+    ("route matching", ("_IncludedRouter.matches (", "_IncludedRouter._match (")),
+    (
+        "FastAPI dependencies, body parsing and validation",
+        ("solve_dependencies (", "Request.body (", ".json ("),
+    ),
+    ("sending the response", ("Response.__call__ (",)),
+    ("rest of the request: middleware, endpoint, queue", ("RequestResponseCycle.run_asgi (",)),
+    ("HTTP parsing", ("HttpToolsProtocol.data_received (",)),
+    ("SQLAlchemy, stack cut at its greenlet", ("(engine/base.py)", "(pool/base.py)", "(asyncio/engine.py)")),
+)
+
+
+def activities(collapsed: str) -> tuple[int, list[tuple[str, int]]]:
+    """Busy samples per activity (ACTIVITIES; the rest: the event loop, asyncpg's and the SQLite
+    driver's own work, the garbage collector)."""
+    found: Counter[str] = Counter()
+    total = 0
+    for frames, count in busy_samples(collapsed):
+        total += count
+        label = next(
+            (name for name, marks in ACTIVITIES if any(m in f for f in frames for m in marks)), "other"
+        )
+        found[label] += count
+    return total, [(name, found[name]) for name, _ in (*ACTIVITIES, ("other", ()))]
+
+
+def render(title: str, collapsed: str, n: int = 20) -> str:
+    total, own, cumulative = tops(collapsed, n)
+    lines = [f"{title}: {total} busy samples", "", "share % activity"]
+    lines += [f"{100 * c / total:5.1f}   {name}" for name, c in activities(collapsed)[1]]
+    lines += ["", "own %   function"]
     lines += [f"{100 * c / total:5.1f}   {name}" for name, c in own]
-    lines += ["", "cumul % function"]
+    lines += ["", f"cumul % function ({OWN}'s)"]
     lines += [f"{100 * c / total:5.1f}   {name}" for name, c in cumulative]
     return "\n".join(lines) + "\n"
 
@@ -116,7 +159,7 @@ def profile(
                 f"{backend.kind} {api} c={c}: {result['throughput']:.0f}/s, p50 {result['p50_ms']:.2f} ms, "
                 f"{result['cpu_ms_per_request']:.2f} ms CPU/request"
             )
-            text = render(title, *tops(raw.read_text()))
+            text = render(title, raw.read_text())
             (out / f"{backend.kind}-{api}-c{c}.top.txt").write_text(text)
             print(text, flush=True)
 
@@ -133,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.summarise:
         for raw in args.summarise:
-            print(render(str(raw), *tops(raw.read_text())))
+            print(render(str(raw), raw.read_text()))
         return 0
     if not Path(_py_spy()).exists():
         print("py-spy is not installed (pip install -e '.[test]')", file=sys.stderr)

@@ -33,7 +33,9 @@ async def _moved(api: Api) -> None:
 async def test_a_pass_whose_events_match_no_subscription_marks_them_and_claims_nothing(
     api: Api, db: Database, hooks: Hooks
 ) -> None:
-    await hooks.dispatcher.drain()  # what earlier tests left
+    # Earlier tests leave deliveries behind (to receivers that are gone); at the epoch none is due.
+    hooks.clock.set_ms(1)
+    await hooks.dispatcher.drain()  # the events earlier tests left
     await _moved(api)
     assert await _undispatched(db, api.org) == 2  # tracking started, balance changed
     with captured(db) as statements:
@@ -44,7 +46,7 @@ async def test_a_pass_whose_events_match_no_subscription_marks_them_and_claims_n
     writes = [" ".join(s.split()[:2]) for s in statements if s.startswith(("UPDATE", "INSERT", "DELETE"))]
     assert writes == ["UPDATE outbox"]
     assert any("FROM subscriptions" in s for s in statements)
-    assert not any("EXISTS" in s for s in statements)  # no probe in a transaction
+    assert not [s for s in statements if "EXISTS" in s], statements  # no probe in a transaction
     assert not any(s.startswith("SELECT deliveries.id") for s in statements)  # no claim
 
 
