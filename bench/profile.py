@@ -1,12 +1,17 @@
 """Where the server's CPU goes per write: py-spy on `stockledger serve` while wrk drives scenario 1's
-PUT (or scenario 9's POST /v3/movements), then the top functions by own and by cumulative samples.
+PUT (or scenario 9's POST /v3/movements), then what the samples were doing (ACTIVITIES) and the top
+functions by own samples and, among the service's own, by cumulative samples.
 
     python -m bench.profile --backend postgres --api put --concurrency 1 16 --seconds 10 --out DIR
+    python -m bench.profile --summarise DIR/postgres-put-c1.txt          # the tables again
+    python -m bench.profile --env PYTHONPATH=/other/tree/src …            # profile another tree
 
 For each concurrency it writes DIR/<backend>-<api>-c<N>.txt (py-spy's collapsed stacks, loadable in
-speedscope) and DIR/<backend>-<api>-c<N>.top.txt (the tables below), and prints the tables. Samples
-are taken with --native (C extensions' frames too) and those of the event loop waiting for its
-sockets are left out, so the percentages are shares of the server's busy CPU. py-spy installs with the test extras.
+speedscope) and DIR/<backend>-<api>-c<N>.top.txt (the tables), and prints the tables. Samples are
+taken with --native (C extensions' frames too); those of an idle event loop or SQLite thread are
+left out, so the percentages are shares of the busy samples. py-spy counts a thread that waits for a
+core as busy, so on a loaded machine system calls (a statement's socket `write`) weigh more than
+their CPU: read the CPU itself from the bench. py-spy installs with the test extras.
 """
 
 from __future__ import annotations
@@ -24,10 +29,8 @@ from pathlib import Path
 
 from bench.env import Backend, Server, run_wrk
 
-# "function (path/to/file.py:123)": keep the function and the file's last two path parts
+# "function (path/to/file.py:123)", as py-spy names a frame
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
-
-
 OWN = "stockledger"  # the package whose functions the cumulative table lists
 LOOP = "Runner.run (asyncio/runners.py)"
 EVENT_LOOP = "[event loop: uvloop, C]"
