@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from stockledger.store import driver_sql
 from stockledger.store.db import Database
 from tests.conftest import Api, new_uuid
 
@@ -21,10 +22,13 @@ def captured(db: Database) -> Iterator[list[str]]:
 
     engine = db.write_engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    # The write path's busiest statements bypass SQLAlchemy's execution (and its events).
+    stop_observing = driver_sql.observe(engine, lambda statement: record(None, None, statement))
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        stop_observing()
 
 
 def _write_path(statements: list[str]) -> list[str]:

@@ -118,20 +118,24 @@ class Dispatcher:
         """Start delivering what is due; returns the deliveries started and when the next retry
         comes due (None: none is scheduled)."""
         now_ms = self.clock.now_ms()
-
-        async def probe(conn: AsyncConnection) -> deliveries.Work:
-            return await deliveries.has_work(conn, now_ms)
-
-        work = await self.db.read(probe)
+        # One statement outside any transaction, on the side reader (store/side_reads.py).
+        work = await deliveries.has_work(self.db.side_reader(), now_ms)
         if not work.deliver:
             return [], work.next_retry_ms
 
-        async def fan_out(conn: AsyncConnection) -> int:
+        async def fan_out(conn: AsyncConnection) -> deliveries.FanOut:
             return await deliveries.fan_out(conn, now_ms, FAN_OUT_BATCH)
 
-        if work.fan_out:
-            while await self.db.write(fan_out) == FAN_OUT_BATCH:
-                pass
+        created = 0
+        while work.fan_out:
+            done = await self.db.write(fan_out)
+            created += done.deliveries
+            if done.events < FAN_OUT_BATCH:
+                break
+        if not (work.due or created):
+            # Nothing to claim: the events went to no subscription (a delivery that falls due, or one
+            # another process creates, meanwhile is claimed by the pass its wake-up or retry time starts).
+            return [], work.next_retry_ms
 
         async def claim(conn: AsyncConnection) -> list[deliveries.Group]:
             return await deliveries.claim_due(

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.changes import BalanceKey
 from stockledger.domain.quantity import MAX_NET_CHANGE_UNITS
-from stockledger.store.sql import chunked, upsert
+from stockledger.store import driver_sql
+from stockledger.store.sql import chunked
 from stockledger.store.tables import balances, products
 
 # 1,000 keys of 3 columns per lookup stay far below the 32,767 parameters a statement may carry.
@@ -25,6 +26,29 @@ class BalanceRow(NamedTuple):
     units: int
 
 
+# Each delta is added to its balance, the row created when missing; the new units are returned. Rows
+# go in sorted key order, so concurrent writers lock them in the same order.
+_UPSERT = driver_sql.Sql(
+    postgresql="""
+    INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms)
+    SELECT $1::varchar, r.location_uuid, r.product_uuid, r.variant_uuid, r.units, r.seq, $2::bigint
+    FROM unnest($3::varchar[], $4::varchar[], $5::varchar[], $6::bigint[], $7::bigint[]) WITH ORDINALITY
+         AS r(location_uuid, product_uuid, variant_uuid, units, seq, n)
+    ORDER BY r.n
+    ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE
+    SET units = balances.units + excluded.units, seq = excluded.seq, updated_ms = excluded.updated_ms
+    RETURNING location_uuid, product_uuid, variant_uuid, units
+    """,
+    sqlite="""
+    INSERT INTO balances (org_uuid, location_uuid, product_uuid, variant_uuid, units, seq, updated_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (org_uuid, location_uuid, product_uuid, variant_uuid) DO UPDATE
+    SET units = balances.units + excluded.units, seq = excluded.seq, updated_ms = excluded.updated_ms
+    RETURNING location_uuid, product_uuid, variant_uuid, units
+    """,
+)
+
+
 async def apply_deltas(
     conn: AsyncConnection,
     org: str,
@@ -34,55 +58,31 @@ async def apply_deltas(
 ) -> dict[BalanceKey, int]:
     """Add each delta to its balance (creating missing rows); returns the units after, per key.
 
-    Multi-row INSERT … ON CONFLICT DO UPDATE, in pages (a statement may carry at most 32,767
-    parameters); rows go in sorted key order, pages too, so concurrent writers lock them in the same
-    order.
+    One statement over arrays on PostgreSQL (no parameter limit, one prepared statement whatever the
+    number of rows); on SQLite the one-row upsert once per row, all in one hand-off.
     """
     if not deltas:
         return {}
     # The service refused larger changes: the sum with any in-range balance fits a BIGINT.
     assert max(map(abs, deltas.values())) <= MAX_NET_CHANGE_UNITS
-    rows = [
-        {
-            "org_uuid": org,
-            "location_uuid": key[0],
-            "product_uuid": key[1],
-            "variant_uuid": key[2],
-            "units": delta,
-            "seq": seq_by_key[key],
-            "updated_ms": at_ms,
-        }
-        for key, delta in sorted(deltas.items())
-    ]
-    result: dict[BalanceKey, int] = {}
-    # A list of parameter sets: SQLAlchemy's "insertmanyvalues" renders the multi-row VALUES from one
-    # cached compilation, in pages that stay within the database's parameter limit, and returns every row.
-    for location, product, variant, after in (await conn.execute(_upsert(conn), rows)).all():
-        result[(location, product, variant)] = int(after)
+    keys = sorted(deltas)
+    if driver_sql.is_postgresql(conn):
+        params = [
+            org,
+            at_ms,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [deltas[k] for k in keys],
+            [seq_by_key[k] for k in keys],
+        ]
+        rows = await driver_sql.fetch(conn, _UPSERT, params)
+    else:
+        param_sets = [(org, *k, deltas[k], seq_by_key[k], at_ms) for k in keys]
+        rows = await driver_sql.fetch_each(conn, _UPSERT.sqlite, param_sets)
+    result = {(location, product, variant): int(after) for location, product, variant, after in rows}
     assert len(result) == len(deltas)
     return result
-
-
-_UPSERTS: dict[str, Any] = {}
-
-
-def _upsert(conn: AsyncConnection) -> Any:
-    """The balance upsert of this dialect, built once (`.excluded` alone costs a column-proxy copy)."""
-    stmt = _UPSERTS.get(conn.dialect.name)
-    if stmt is None:
-        base = upsert(conn, balances)
-        stmt = base.on_conflict_do_update(
-            index_elements=["org_uuid", "location_uuid", "product_uuid", "variant_uuid"],
-            set_={
-                "units": balances.c.units + base.excluded.units,
-                "seq": base.excluded.seq,
-                "updated_ms": base.excluded.updated_ms,
-            },
-        ).returning(
-            balances.c.location_uuid, balances.c.product_uuid, balances.c.variant_uuid, balances.c.units
-        )
-        _UPSERTS[conn.dialect.name] = stmt
-    return stmt
 
 
 _CURRENT_UNITS = select(

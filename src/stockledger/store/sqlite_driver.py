@@ -112,6 +112,26 @@ class _Session:
             self.unfinished.add(cursor)
         return outcome
 
+    def run_in_transaction(self, sql: str, parameters: Any, many: bool, rows: bool) -> list[Any]:
+        """One statement (once per parameter set with `many`) inside the open transaction, with all
+        its rows (none when not `rows`). Refused when no transaction is open: it never commits alone."""
+        if not self.conn.in_transaction:
+            raise sqlite3.ProgrammingError("driver-level statements run only inside a transaction")
+        cursor = self.conn.cursor()
+        try:
+            if not many:
+                one: list[Any] = cursor.execute(sql, parameters).fetchall()
+                return one
+            if not rows:
+                cursor.executemany(sql, parameters)
+                return []
+            found: list[Any] = []
+            for each in parameters:
+                found += cursor.execute(sql, each).fetchall()
+            return found
+        finally:
+            cursor.close()
+
     def fetch(self, cursor: sqlite3.Cursor, size: int | None) -> _Outcome:
         """`size` more rows (all with None) of an unfinished result."""
         try:
@@ -214,6 +234,14 @@ class Connection:
 
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         return await Cursor(self).execute(sql, parameters)
+
+    async def run_in_transaction(
+        self, sql: str, parameters: Any, *, many: bool = False, rows: bool = True
+    ) -> list[Any]:
+        """A statement and all its rows in one hand-off, inside the open transaction only (the
+        service's driver-level statements, store/driver_sql.py)."""
+        result: list[Any] = await self._call(self._session.run_in_transaction, sql, parameters, many, rows)
+        return result
 
     async def commit(self) -> None:
         await self._call(self._session.conn.commit)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.subscriptions import Subscription
+from stockledger.store import driver_sql
 from stockledger.store.sql import upsert
 from stockledger.store.tables import deliveries, subscriptions
 
@@ -83,11 +84,40 @@ async def list_for_org(conn: AsyncConnection, org: str) -> list[Subscription]:
     return [_of(row) for row in rows.mappings()]
 
 
+_OF_ORGS = driver_sql.Sql(
+    postgresql="""
+    SELECT uuid, org_uuid, transport_name, event_names, destination, contact_email, status, signing_key,
+           updated_ms
+    FROM subscriptions WHERE org_uuid = ANY($1::varchar[])
+    """,
+    sqlite="""
+    SELECT uuid, org_uuid, transport_name, event_names, destination, contact_email, status, signing_key,
+           updated_ms
+    FROM subscriptions WHERE org_uuid IN (SELECT value FROM json_each(?))
+    """,
+)
+
+
 async def list_for_orgs(conn: AsyncConnection, orgs: set[str]) -> list[Subscription]:
+    """Every subscription of these organizations, inside the connection's transaction. Driver-level
+    (store/driver_sql.py): each webhook fan-out reads them."""
     if not orgs:
         return []
-    rows = await conn.execute(select(subscriptions).where(subscriptions.c.org_uuid.in_(sorted(orgs))))
-    return [_of(row) for row in rows.mappings()]
+    rows = await driver_sql.fetch(conn, _OF_ORGS, [driver_sql.text_list(conn, sorted(orgs))])
+    return [
+        Subscription(
+            uuid=uuid,
+            org_uuid=org,
+            transport_name=transport,
+            event_names=list(orjson.loads(event_names)),
+            destination=destination,
+            contact_email=email,
+            status=status,
+            signing_key=key,
+            updated_ms=int(updated_ms),
+        )
+        for uuid, org, transport, event_names, destination, email, status, key, updated_ms in rows
+    ]
 
 
 async def update_fields(conn: AsyncConnection, org: str, sub_uuid: str, values: dict[str, Any]) -> bool:

@@ -12,6 +12,9 @@ This module folds the statements of the movement write path:
   snapshot).
 - `append_entries`: the ledger rows and the outbox events in one data-modifying statement on
   PostgreSQL (arrays unnested; one cached statement whatever the number of rows).
+
+The prelude and the inserts go straight to the driver (store/driver_sql.py): they run on every
+movement write, where SQLAlchemy's execution path would cost several times the statements' own CPU.
 """
 
 from __future__ import annotations
@@ -21,31 +24,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    String,
-    bindparam,
-    cast,
-    exists,
-    false,
-    literal_column,
-    null,
-    select,
-    text,
-    union_all,
-)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockledger.domain.event_payloads import envelope_timestamp
 from stockledger.domain.ledger import Movement
 from stockledger.domain.locations import Location
-from stockledger.store import ledger_rows
+from stockledger.store import driver_sql
 from stockledger.store import outbox as outbox_store
-from stockledger.store import products as products_store
 from stockledger.store.locations import TYPE_RANK
 from stockledger.store.orgs import allocate_seq
-from stockledger.store.sql import MAX_IN_LIST
-from stockledger.store.tables import locations, low_stock_levels, organizations, outbox, products
 from stockledger.store.unit_of_work import UnitOfWork
 
 
@@ -64,94 +51,85 @@ async def lock_allocating(conn: AsyncConnection, org: str, count: int) -> int:
     return await allocate_seq(conn, org, count)
 
 
-_PRELUDE = union_all(
-    select(
-        literal_column("'L'").label("kind"),
-        locations.c.uuid,
-        locations.c.type,
-        locations.c.name,
-        locations.c.description,
-        locations.c.is_default,
-        locations.c.is_system,
-        locations.c.created_ms,
-    ).where(locations.c.org_uuid == bindparam("org")),
-    select(
-        literal_column("'P'"),
-        products.c.product_uuid,
-        cast(null(), String),
-        cast(null(), String),
-        cast(null(), String),
-        false(),
-        false(),
-        literal_column("0"),
-    ).where(
-        products.c.org_uuid == bindparam("org"),
-        products.c.tracked.is_(True),
-        products.c.product_uuid.in_(bindparam("wanted", expanding=True)),
-    ),
-    select(
-        literal_column("'A'"),
-        cast(null(), String),
-        cast(null(), String),
-        cast(null(), String),
-        cast(null(), String),
-        cast(
-            exists().where(
-                low_stock_levels.c.org_uuid == bindparam("org"), low_stock_levels.c.alert.is_(True)
-            ),
-            Boolean,
-        ),
-        organizations.c.allow_negative_stock,
-        literal_column("0"),
-    ).where(organizations.c.uuid == bindparam("org")),
+# Locations, tracked products among the request's, and one row of organization state: whether any
+# low-stock alert is configured (in `is_default`) and whether negative stock is allowed (`is_system`).
+_PRELUDE = driver_sql.Sql(
+    postgresql="""
+    SELECT 'L' AS kind, uuid, type, name, description, is_default, is_system, created_ms
+      FROM locations WHERE org_uuid = $1
+    UNION ALL
+    SELECT 'P', product_uuid, NULL, NULL, NULL, false, false, 0
+      FROM products WHERE org_uuid = $1 AND tracked AND product_uuid = ANY($2::varchar[])
+    UNION ALL
+    SELECT 'A', NULL, NULL, NULL, NULL,
+           EXISTS (SELECT 1 FROM low_stock_levels WHERE org_uuid = $1 AND alert), allow_negative_stock, 0
+      FROM organizations WHERE uuid = $1
+    """,
+    sqlite="""
+    SELECT 'L' AS kind, uuid, type, name, description, is_default, is_system, created_ms
+      FROM locations WHERE org_uuid = ?1
+    UNION ALL
+    SELECT 'P', product_uuid, NULL, NULL, NULL, 0, 0, 0
+      FROM products WHERE org_uuid = ?1 AND tracked = 1 AND product_uuid IN (SELECT value FROM json_each(?2))
+    UNION ALL
+    SELECT 'A', NULL, NULL, NULL, NULL,
+           EXISTS (SELECT 1 FROM low_stock_levels WHERE org_uuid = ?1 AND alert = 1), allow_negative_stock, 0
+      FROM organizations WHERE uuid = ?1
+    """,
 )
 
 
 async def prelude(conn: AsyncConnection, org: str, product_uuids: Iterable[str]) -> Prelude:
     """Locations (default STORE first, then other stores, SOLD, BIN, SUPPLIER), tracked products
     among `product_uuids`, whether any low-stock alert is configured and whether negative stock is
-    allowed. Products too many for one IN list are looked up by a second read, in chunks."""
+    allowed, in one statement whatever the number of products."""
     wanted = sorted(set(product_uuids))
-    fits = len(wanted) <= MAX_IN_LIST
     found: list[tuple[Any, ...]] = []
     tracked: set[str] = set()
     alerts = allow_negative = True
-    for kind, uuid_, type_, name, description, is_default, is_system, created_ms in (
-        await conn.execute(_PRELUDE, {"org": org, "wanted": wanted if fits else []})
-    ).all():
+    rows = await driver_sql.fetch(conn, _PRELUDE, [org, driver_sql.text_list(conn, wanted)])
+    for kind, uuid_, type_, name, description, is_default, is_system, created_ms in rows:
         if kind == "L":
             found.append((uuid_, type_, name, description, bool(is_default), bool(is_system), created_ms))
         elif kind == "P":
             tracked.add(uuid_)
         else:
             alerts, allow_negative = bool(is_default), bool(is_system)
-    if not fits:
-        tracked = await products_store.tracked_among(conn, org, wanted)
     found.sort(key=lambda r: (not r[4], TYPE_RANK.get(r[1], len(TYPE_RANK)), r[6], r[0]))
     return Prelude([Location(*r[:6]) for r in found], tracked, alerts, allow_negative)
 
 
-_PG_APPEND = text(
-    """
+_APPEND = driver_sql.Sql(
+    # The ledger rows and the events in one data-modifying statement (arrays unnested: one prepared
+    # statement whatever the number of rows).
+    postgresql="""
     WITH ledger AS (
         INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid,
                                to_location_uuid, units, external_uuid, source, actor, created_ms)
-        SELECT :org, m.seq, m.uuid, m.product_uuid, m.variant_uuid, m.from_location_uuid,
-               m.to_location_uuid, m.units, m.external_uuid, :source, m.actor, :at_ms
-        FROM unnest(CAST(:m_seq AS bigint[]), CAST(:m_uuid AS varchar[]), CAST(:m_product AS varchar[]),
-                    CAST(:m_variant AS varchar[]), CAST(:m_from AS varchar[]), CAST(:m_to AS varchar[]),
-                    CAST(:m_units AS bigint[]), CAST(:m_external AS varchar[]), CAST(:m_actor AS varchar[]))
+        SELECT $1::varchar, m.seq, m.uuid, m.product_uuid, m.variant_uuid, m.from_location_uuid,
+               m.to_location_uuid, m.units, m.external_uuid, $2::varchar, m.actor, $3::bigint
+        FROM unnest($5::bigint[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
+                    $10::varchar[], $11::bigint[], $12::varchar[], $13::varchar[])
              AS m(seq, uuid, product_uuid, variant_uuid, from_location_uuid, to_location_uuid, units,
                   external_uuid, actor)
     )
     INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms)
-    SELECT :org, e.event_name, e.message_uuid, e.message_id, e.payload, :timestamp, :at_ms
-    FROM unnest(CAST(:e_name AS varchar[]), CAST(:e_uuid AS varchar[]), CAST(:e_id AS varchar[]),
-                CAST(:e_payload AS text[])) WITH ORDINALITY
+    SELECT $1::varchar, e.event_name, e.message_uuid, e.message_id, e.payload, $4::varchar, $3::bigint
+    FROM unnest($14::varchar[], $15::varchar[], $16::varchar[], $17::text[]) WITH ORDINALITY
          AS e(event_name, message_uuid, message_id, payload, n)
     ORDER BY e.n
-    """
+    """,
+    sqlite="",  # SQLite runs in-process, where a statement costs no round trip: the two inserts below
 )
+_SQLITE_LEDGER_ROW = """
+    INSERT INTO movements (org_uuid, seq, uuid, product_uuid, variant_uuid, from_location_uuid,
+                           to_location_uuid, units, external_uuid, source, actor, created_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_SQLITE_OUTBOX_ROW = """
+    INSERT INTO outbox (org_uuid, event_name, message_uuid, message_id, payload, timestamp, created_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
 
 
 @dataclass(frozen=True)
@@ -162,6 +140,25 @@ class Entry:
     actor: str | None
     external_uuid: str | None
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def _ledger_row(org: str, entry: Entry, source: str, at_ms: int) -> tuple[object, ...]:
+    """The values of _SQLITE_LEDGER_ROW for one entry."""
+    m, c = entry.movement, entry.movement.change
+    return (
+        org,
+        m.seq,
+        entry.uuid,
+        c.product_uuid,
+        c.variant_uuid,
+        c.from_location,
+        c.to_location,
+        c.units,
+        entry.external_uuid,
+        source,
+        entry.actor,
+        at_ms,
+    )
 
 
 async def append_entries(
@@ -180,36 +177,38 @@ async def append_entries(
     conn = uow.conn
     if events:
         uow.events_appended()
-    if conn.dialect.name != "postgresql":
-        # SQLite runs in-process: a statement costs no network round trip, the plain inserts do.
+    timestamp = envelope_timestamp(at_ms)
+    if not driver_sql.is_postgresql(conn):
         if entries:
-            rows = [
-                ledger_rows.row(org, e.movement, e.uuid, e.actor, e.external_uuid, source, at_ms)
-                for e in entries
-            ]
-            await conn.execute(ledger_rows.INSERT, rows)
+            ledger = [_ledger_row(org, e, source, at_ms) for e in entries]
+            await driver_sql.execute_many(conn, _SQLITE_LEDGER_ROW, ledger)
         if events:
-            await conn.execute(outbox.insert(), [outbox_store.row(org, e, at_ms) for e in events])
+            outbox = [
+                (org, e.event_name, e.message_uuid, e.message_id, e.payload, timestamp, at_ms) for e in events
+            ]
+            await driver_sql.execute_many(conn, _SQLITE_OUTBOX_ROW, outbox)
         return
-    await conn.execute(
-        _PG_APPEND,
-        {
-            "org": org,
-            "source": source,
-            "at_ms": at_ms,
-            "timestamp": envelope_timestamp(at_ms),
-            "m_seq": [e.movement.seq for e in entries],
-            "m_uuid": [e.uuid for e in entries],
-            "m_product": [e.movement.change.product_uuid for e in entries],
-            "m_variant": [e.movement.change.variant_uuid for e in entries],
-            "m_from": [e.movement.change.from_location for e in entries],
-            "m_to": [e.movement.change.to_location for e in entries],
-            "m_units": [e.movement.change.units for e in entries],
-            "m_external": [e.external_uuid for e in entries],
-            "m_actor": [e.actor for e in entries],
-            "e_name": [e.event_name for e in events],
-            "e_uuid": [e.message_uuid for e in events],
-            "e_id": [e.message_id for e in events],
-            "e_payload": [e.payload for e in events],
-        },
+    changes = [e.movement.change for e in entries]
+    await driver_sql.fetch(
+        conn,
+        _APPEND,
+        [
+            org,
+            source,
+            at_ms,
+            timestamp,
+            [e.movement.seq for e in entries],
+            [e.uuid for e in entries],
+            [c.product_uuid for c in changes],
+            [c.variant_uuid for c in changes],
+            [c.from_location for c in changes],
+            [c.to_location for c in changes],
+            [c.units for c in changes],
+            [e.external_uuid for e in entries],
+            [e.actor for e in entries],
+            [e.event_name for e in events],
+            [e.message_uuid for e in events],
+            [e.message_id for e in events],
+            [e.payload for e in events],
+        ],
     )
