@@ -41,20 +41,6 @@ def _balances_matching(org: str, location_uuid: str, query: str, query_uuid: str
     return _search_balances(stmt, query, query_uuid)
 
 
-def _in_location(org: str, location_uuid: str, cv: Any) -> Any:
-    b = balances
-    return (
-        select(b.c.variant_uuid)
-        .where(
-            b.c.org_uuid == org,
-            b.c.location_uuid == location_uuid,
-            b.c.product_uuid == cv.c.product_uuid,
-            b.c.variant_uuid == cv.c.variant_uuid,
-        )
-        .exists()
-    )
-
-
 def _named_matching(
     org: str, location_uuid: str, query: str, query_uuid: str | None, *columns: Any, counting: bool = False
 ) -> Any:
@@ -62,7 +48,7 @@ def _named_matching(
     A walk (`counting` False) keeps the stock page's EXISTS form, which lets it stop early."""
     cv = catalog_variants
     in_store = (
-        and_(cv.c.product_uuid.in_(_tracked_products(org)), _in_location(org, location_uuid, cv))
+        and_(cv.c.product_uuid.in_(_tracked_products(org)), _in_store(org, location_uuid, cv, tracked=False))
         if counting
         else _in_store(org, location_uuid, cv)
     )

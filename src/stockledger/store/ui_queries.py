@@ -52,20 +52,19 @@ def _tracked(b: Any) -> Any:
     )
 
 
-def _in_store(org: str, location_uuid: str, cv: Any) -> Any:
-    """EXISTS: the catalog variant has a balance in the location, and its product is tracked."""
+def _in_store(org: str, location_uuid: str, cv: Any, *, tracked: bool = True) -> Any:
+    """EXISTS: the catalog variant has a balance in the location, and (`tracked`) its product is
+    tracked; without `tracked` the caller checks tracking itself."""
     b = balances
-    return (
-        select(b.c.variant_uuid)
-        .where(
-            b.c.org_uuid == org,
-            b.c.location_uuid == location_uuid,
-            b.c.product_uuid == cv.c.product_uuid,
-            b.c.variant_uuid == cv.c.variant_uuid,
-            _tracked(b),
-        )
-        .exists()
-    )
+    conditions = [
+        b.c.org_uuid == org,
+        b.c.location_uuid == location_uuid,
+        b.c.product_uuid == cv.c.product_uuid,
+        b.c.variant_uuid == cv.c.variant_uuid,
+    ]
+    if tracked:
+        conditions.append(_tracked(b))
+    return select(b.c.variant_uuid).where(*conditions).exists()
 
 
 def _text_match(cv: Any, query: str) -> Any:
