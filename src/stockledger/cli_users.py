@@ -214,20 +214,25 @@ def set_role(
 @user_app.command("disable")
 def disable(email: EmailOpt, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Disable the account: it cannot sign in and its open sessions end at once."""
-
-    async def work(db: Database) -> Account:
-        found = await accounts.by_email(db, email)
-        return await accounts.disable(db, found.org_uuid, found.uuid)
-
-    typer.echo(describe(_run(database_url, data_dir, work)))
+    _change_account(email, accounts.disable, database_url, data_dir)
 
 
 @user_app.command("enable")
 def enable(email: EmailOpt, database_url: DatabaseOpt = None, data_dir: DataDirOpt = None) -> None:
     """Enable the account again; also lifts a lock-out before its time."""
+    _change_account(email, accounts.enable, database_url, data_dir)
+
+
+def _change_account(
+    email: str,
+    change: Callable[[Database, str, str], Awaitable[Account]],
+    database_url: str | None,
+    data_dir: str | None,
+) -> None:
+    """Apply `change` to the account with this e-mail and show the account as it is now."""
 
     async def work(db: Database) -> Account:
         found = await accounts.by_email(db, email)
-        return await accounts.enable(db, found.org_uuid, found.uuid)
+        return await change(db, found.org_uuid, found.uuid)
 
     typer.echo(describe(_run(database_url, data_dir, work)))
